@@ -29,7 +29,7 @@ def type_check(workdir, paths=None):
     CPython standard library stubs); returns (ok, report)."""
     site = sysconfig.get_paths()["purelib"]
     config = {
-        "include": [str(p) for p in paths or [ROOT / d for d in HUB_DIRS]],
+        "include": [str(p) for p in paths or [ROOT / d for d in HUB_DIRS] if p.exists()],
         "typeshedPath": site,  # micropython-stdlib-stubs installs stdlib/ here
         "stubPath": site,  # machine.pyi, network.pyi, … from micropython-esp32-stubs
         "pythonVersion": "3.11",
