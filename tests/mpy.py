@@ -20,8 +20,11 @@ class MPResult(NamedTuple):
     status: int
 
 
-def run_micropython(code=None, path=None, heapsize="100K", paths=(), args=(), timeout=120):
-    """Run a snippet (`code`) or a file (`path`) and return its output and exit status."""
+def run_micropython(
+    code=None, path=None, heapsize="100K", paths=(), args=(), timeout=120, cwd=ROOT
+):
+    """Run a snippet (`code`) or a file (`path`) in `cwd` and return its output and exit
+    status; `paths` go on the import path before the repository root."""
     if (code is None) == (path is None):
         raise ValueError("give either code or path")
     cmd = [str(MICROPYTHON), "-X", f"heapsize={heapsize}"]
@@ -29,7 +32,7 @@ def run_micropython(code=None, path=None, heapsize="100K", paths=(), args=(), ti
     cmd += [str(a) for a in args]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([*map(str, paths), str(ROOT)]))
     proc = subprocess.run(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         timeout=timeout, text=True,
     )
     return MPResult(proc.stdout, proc.returncode)
