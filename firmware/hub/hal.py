@@ -14,9 +14,11 @@ import time
 from array import array
 
 import machine
-from micropython import alloc_emergency_exception_buf, const
+import micropython
+from micropython import const
 
-alloc_emergency_exception_buf(100)
+if hasattr(micropython, "alloc_emergency_exception_buf"):  # not on the unix port
+    micropython.alloc_emergency_exception_buf(100)
 
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
