@@ -30,7 +30,6 @@ _HALF_MIN_NORMAL = 6.103515625e-05  # 2**-14
 _HALF_MAX = 65504.0
 _INF = float("inf")
 _NAN = float("nan")
-_NAN_HALF = b"\xf9\x7e\x00"  # canonical quiet NaN (RFC 8949 §4.2.2)
 
 
 class Tag:
@@ -175,8 +174,6 @@ def _first(pair):
 
 def _float(x):
     # Shortest of half/single/double that gives back exactly x (RFC 8949 §4.2.2).
-    if x != x:
-        return _NAN_HALF
     h = _to_half(x)
     if h is not None:
         return struct.pack(">BH", 0xF9, h)
@@ -192,6 +189,8 @@ def _float(x):
 
 def _to_half(x):
     # By hand: struct's "e" format is not in every MicroPython build.
+    if x != x:
+        return 0x7E00  # every NaN as the canonical quiet NaN (RFC 8949 §4.2.2)
     sign = 0x8000 if x < 0 or (x == 0 and math.copysign(1.0, x) < 0) else 0
     a = abs(x)
     if a == 0:

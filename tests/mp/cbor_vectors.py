@@ -117,7 +117,7 @@ def same(a, b):
             return b != b
         return a == b and str(a) == str(b)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(a[i], b[i]) for i in range(len(a)))
     if isinstance(a, dict):
         # Key types matter too (1 == 1.0 == True), but dict order does not.
         keys_b = list(b)
