@@ -14,9 +14,11 @@ import struct
 try:
     from micropython import const
 except ImportError:
-
-    def const(x):
+    # Assigned rather than defined so the type checker keeps the stub's signature.
+    def _identity(x):
         return x
+
+    const = _identity
 
 
 from protocol.errors import CBORError
