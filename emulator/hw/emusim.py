@@ -128,4 +128,5 @@ class Board:
             self.ble._advert(addr_type, addr, adv_type, rssi, adv)
 
 
-board = Board()
+# CPython's emulator.hubproc installs its own board before the firmware starts.
+board = Board() if sys.implementation.name == "micropython" else None

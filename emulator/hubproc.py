@@ -1,0 +1,98 @@
+"""One emulated hub as one OS process: `python -m emulator.hubproc HUB_DIR [--reset-cause N]
+[--real-time]`.
+
+HUB_DIR holds hub.json (the chip: uid, Wi-Fi, flash size, wiring), flash/ (the hub's
+filesystem: the process runs with it as working directory, and the firmware uses relative
+paths as MicroPython does with its root as cwd) and chip-state.json (RTC, NVS). As
+MicroPython does, it runs boot.py then main.py from the flash. A reset exits with
+emusim.RESET_EXIT_BASE + cause; the supervisor starts the process again. stdin is the
+control channel: one JSON object per line, handed to emulator.sensors.Sensors.command.
+"""
+
+import argparse
+import gc
+import json
+import os
+import runpy
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HW = str(ROOT / "emulator" / "hw")
+COMPAT = str(ROOT / "emulator" / "cpython")
+EXIT_CRASHED = 70  # main.py raised: a real hub would sit in the REPL
+
+
+def _control(board, sensors):
+    for line in sys.stdin:
+        line = line.strip()
+        if line:
+            board.soon(sensors.command, json.loads(line))
+
+
+def _attach_devices(board, config):
+    for addr, kind in config.get("i2c", {}).items():
+        if kind == "sht3x":
+            from emulator import sht3x_sim
+
+            board.attach_i2c(int(addr, 0), sht3x_sim.SHT3x())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("hub_dir")
+    ap.add_argument("--reset-cause", type=int, default=1)
+    ap.add_argument("--real-time", action="store_true")
+    a = ap.parse_args(argv)
+    hub_dir = os.path.realpath(a.hub_dir)
+    with open(os.path.join(hub_dir, "hub.json")) as f:
+        config = json.load(f)
+
+    sys.path[:0] = [HW, COMPAT]
+    import emusim
+
+    from emulator import clock as vclock
+    from emulator.flash import Flash
+    from emulator.host import HostBoard
+    from emulator.sensors import Sensors
+
+    clock = vclock.VirtualClock(not a.real_time, config.get("ticks_start_ms", 0))
+    vclock.install(clock, lambda: emusim.board.wall(), lambda loop: emusim.board.set_loop(loop))
+    board = emusim.board = HostBoard(clock, config, a.reset_cause, hub_dir)
+    heap = config.get("heap_free", 110_000)
+    gc.mem_free = lambda: heap
+    gc.mem_alloc = lambda: 0
+    flash = os.path.join(hub_dir, "flash")
+    Flash(flash, config.get("flash_capacity", 2 * 1024 * 1024)).install()
+    _attach_devices(board, config)
+    sensors = Sensors(board, config.get("wiring"))
+    threading.Thread(target=_control, args=(board, sensors), daemon=True).start()
+
+    # The flash comes first on the path, as the hub's root does; the repository last, only
+    # for emulator modules the firmware never imports.
+    os.chdir(flash)
+    rest = [p for p in sys.path[2:] if p not in ("", str(ROOT), os.getcwd())]
+    sys.path[:] = ["", "lib", HW, COMPAT, *rest, str(ROOT)]
+    sys.argv = [""]
+    try:
+        for script in ("boot.py", "main.py"):
+            if os.path.exists(script):
+                runpy.run_path(script, run_name="__main__")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+        if code >= emusim.RESET_EXIT_BASE:
+            board.reset(code - emusim.RESET_EXIT_BASE)
+        raise
+    except BaseException:
+        traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_CRASHED)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
