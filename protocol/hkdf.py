@@ -3,6 +3,8 @@
 
 import hashlib
 
+from protocol.errors import ProtocolError
+
 _BLOCK = 64  # SHA-256 input block size
 _HASH_LEN = 32
 
@@ -31,7 +33,7 @@ def hmac_sha256(key, data):
 def hkdf_sha256(ikm, salt, info, length):
     """HKDF extract-and-expand: `length` bytes of output keying material."""
     if length > 255 * _HASH_LEN:
-        raise ValueError("HKDF-SHA256 output is limited to 8160 bytes")
+        raise ProtocolError("HKDF-SHA256 output is limited to 8160 bytes")
     prk = hmac_sha256(salt if salt else bytes(_HASH_LEN), ikm)
     okm = b""
     t = b""

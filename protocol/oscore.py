@@ -48,7 +48,10 @@ def _derive(secret, salt, ident, id_context, kind, length):
 
 def _uint_bytes(n):
     # Partial IV: big-endian, leading zeros dropped, but never empty (§6.1).
-    return n.to_bytes((n.bit_length() + 7) // 8 or 1, "big")
+    size = 1
+    while n >> (8 * size):
+        size += 1
+    return n.to_bytes(size, "big")
 
 
 def encode_option(piv=b"", kid=None, kid_context=None):
