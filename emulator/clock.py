@@ -30,6 +30,7 @@ class VirtualClock:
         self._t0 = _real_monotonic()
         self._skipped = 0.0
         self._lock = threading.Lock()
+        self.after_sleep = None  # called after a blocking sleep jumped: the watchdog's check
 
     def now(self):
         """Seconds since boot."""
@@ -44,6 +45,8 @@ class VirtualClock:
         """A blocking sleep: a jump in virtual time, a real wait otherwise."""
         if self.virtual:
             self.advance(seconds)
+            if self.after_sleep is not None:
+                self.after_sleep()
         else:
             _real_sleep(seconds)
 

@@ -25,6 +25,7 @@ class HostBoard(emusim.Board):
         self._queued = []  # timers asked for before the firmware started its loop
         self._wdt_handle = None
         self._wdt_thread = None
+        clock.after_sleep = self.wdt_check
         self.wlan.update(config.get("wlan", {}))
         self.wlan_outages = [tuple(o) for o in config.get("wlan_outages", [])]
         state = self._load_state()

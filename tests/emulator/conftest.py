@@ -16,11 +16,11 @@ def make_hub(tmp_path):
     hubs = []
 
     def make(main, **config):
-        fw = tmp_path / ("fw%d" % len(hubs))
+        fw = tmp_path / f"fw{len(hubs)}"
         (fw / "hub").mkdir(parents=True)
         shutil.copy(HAL, fw / "hub" / "hal.py")
         (fw / "main.py").write_text(textwrap.dedent(main))
-        hub = Hub(provision(tmp_path / ("hub%d" % len(hubs)), firmware=fw, **config))
+        hub = Hub(provision(tmp_path / f"hub{len(hubs)}", firmware=fw, **config))
         hubs.append(hub)
         return hub
 
