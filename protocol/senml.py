@@ -229,23 +229,24 @@ def _check_type(name, value):
         raise SenMLError("bad " + name + ": " + repr(value))
 
 
-def _alnum(c):
-    return "a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9"
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_NAME_CHARS = _ALNUM + "-:./_"
+_ID_CHARS = _ALNUM + "-._"
+
+
+def _check_chars(s, allowed, what):
+    # RFC 8428 §4.5.1 names: [A-Za-z0-9][-:./_A-Za-z0-9]*; ids drop ":" and "/".
+    if not isinstance(s, str) or not s or s[0] not in _ALNUM:
+        raise SenMLError("bad " + what + " " + repr(s))
+    for c in s:
+        if c not in allowed:
+            raise SenMLError("bad " + what + " " + repr(s))
 
 
 def _check_name(name):
-    # RFC 8428 §4.5.1: [A-Za-z0-9][-:./_A-Za-z0-9]*
-    if not name or not _alnum(name[0]):
-        raise SenMLError("bad name " + repr(name))
-    for c in name:
-        if not (_alnum(c) or c in "-:./_"):
-            raise SenMLError("bad name " + repr(name))
+    _check_chars(name, _NAME_CHARS, "name")
 
 
 def _check_id(ident):
-    # Hub and sensor ids, and kinds: a name segment without the separators ":" and "/".
-    if not isinstance(ident, str) or not ident or not _alnum(ident[0]):
-        raise SenMLError("bad id " + repr(ident))
-    for c in ident:
-        if not (_alnum(c) or c in "-._"):
-            raise SenMLError("bad id " + repr(ident))
+    # Hub and sensor ids, and kinds: name segments without the separators.
+    _check_chars(ident, _ID_CHARS, "id")
