@@ -2,6 +2,8 @@
 replay protection, request/response binding, sequence numbers that survive reboots,
 Echo recovery, and that no input makes unprotect raise anything but a ProtocolError."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,9 @@ from hypothesis import strategies as st
 from protocol import coap, codes, options, oscore
 from protocol.errors import OSCOREError, ProtocolError
 from protocol.oscore import Context, ReplayWindow, decode_option, encode_option
+from tests.mpy import run_micropython
+
+MP_DIR = Path(__file__).resolve().parents[1] / "mp"
 
 SECRET = bytes(range(1, 17))
 SALT = b"\x9e\x7c\xa9\x22\x23\x78\x63\x40"
@@ -316,3 +321,8 @@ def test_any_authentic_plaintext_gives_a_message_or_a_protocol_error(plain, as_r
         return
     assert msg.code == plain[0]
     msg.encode()  # whatever got through is a well-formed message
+
+
+def test_replay_tamper_seqno_and_echo_on_micropython():
+    res = run_micropython(path=MP_DIR / "oscore_behaviour.py", heapsize="100K", paths=[MP_DIR])
+    assert res.status == 0 and res.output.strip().endswith("OK"), res.output
