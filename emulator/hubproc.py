@@ -37,7 +37,7 @@ def _attach_devices(board, config):
         if kind == "sht3x":
             from emulator import sht3x_sim
 
-            board.attach_i2c(int(addr, 0), sht3x_sim.SHT3x())
+            board.attach_i2c(int(addr, 0), sht3x_sim.SHT3x(now_ms=board.now_ms))
 
 
 def main(argv=None):
