@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import coap, codes, options, oscore
+from protocol import cbor, coap, codes, options
 from protocol.errors import OSCOREError, ProtocolError
 from protocol.oscore import Context, ReplayWindow, decode_option, encode_option
 from tests.mpy import run_micropython
@@ -309,9 +309,8 @@ def test_any_authentic_plaintext_gives_a_message_or_a_protocol_error(plain, as_r
     nonce = sender.nonce(sender.sender_id, piv)
     value = encode_option(piv, None if as_response else sender.sender_id)
     outer = coap.Message(coap.CON, codes.POST, 1, b"", [(options.OSCORE, value)])
-    outer.payload = sender._send.encrypt(
-        nonce, plain, oscore._aad(REQ if as_response else (sender.sender_id, piv, nonce))
-    )
+    request = REQ if as_response else (sender.sender_id, piv, nonce)
+    outer.payload = sender._send.encrypt(nonce, plain, sender.aad(request))
     try:
         if as_response:
             msg = receiver.unprotect_response(coap.decode(outer.encode()), REQ)
@@ -326,3 +325,21 @@ def test_any_authentic_plaintext_gives_a_message_or_a_protocol_error(plain, as_r
 def test_replay_tamper_seqno_and_echo_on_micropython():
     res = run_micropython(path=MP_DIR / "oscore_behaviour.py", heapsize="100K", paths=[MP_DIR])
     assert res.status == 0 and res.output.strip().endswith("OK"), res.output
+
+
+@pytest.mark.parametrize("seq", [0, 255, 256, 65535, 65536, 2**32, 2**40 - 1])
+def test_every_partial_iv_length_round_trips_with_the_rfc_aad(seq):
+    hub, fleet = pair()
+    hub.sender_seq = seq
+    outer, req = hub.protect_request(telemetry())
+    ext = cbor.dumps([1, [10], req[0], req[1], b""])
+    assert hub.aad(req) == cbor.dumps(["Encrypt0", b"", ext])  # RFC 8613 §5.4
+    assert int.from_bytes(req[1], "big") == seq
+    assert fleet.unprotect_request(coap.decode(outer.encode()))[0] == telemetry()
+
+
+def test_sender_sequence_numbers_run_out_at_2_to_the_40():
+    hub, _ = pair()
+    hub.sender_seq = 2**40
+    with pytest.raises(OSCOREError):
+        hub.protect_request(telemetry())
