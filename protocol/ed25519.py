@@ -189,20 +189,56 @@ def verify(public_key, message, signature):
 
 
 def _double_mul(s, s_table, k, k_table):
-    # [s]P + [k]Q from odd-multiple tables of P and Q, sharing the doublings.
+    # [s]P + [k]Q from odd-multiple tables of P and Q, sharing the doublings. The point
+    # operations of _double and _add are written out here, on plain locals, because this
+    # loop is nearly all of a verification: no tuple per step, and T is only computed
+    # when an addition follows that needs it.
+    p = _P
     ds = _recode(s)
     dk = _recode(k)
     i = _TOP - 1
     while i >= 0 and not ds[i] and not dk[i]:
         i -= 1
-    acc = (0, 1, 1, 0)
+    x, y, z, t = 0, 1, 1, 0
     while i >= 0:
-        acc = _double(acc)
-        d = ds[i]
-        if d:
-            acc = _add(acc, _lookup(s_table, d))
-        d = dk[i]
-        if d:
-            acc = _add(acc, _lookup(k_table, d))
+        d1 = ds[i]
+        d2 = dk[i]
+        a = x * x % p
+        b = y * y % p
+        h = a + b
+        e = h - (x + y) * (x + y) % p
+        g = a - b
+        f = 2 * z * z + g
+        x = e * f % p
+        y = g * h % p
+        z = f * g % p
+        if d1:
+            t = e * h % p
+            c = _lookup(s_table, d1)
+            a = (y - x) * c[1] % p
+            b = (y + x) * c[0] % p
+            e = b - a
+            h = b + a
+            b = t * c[2] % p
+            a = z * c[3] % p
+            f = a - b
+            g = a + b
+            x = e * f % p
+            y = g * h % p
+            z = f * g % p
+        if d2:
+            t = e * h % p
+            c = _lookup(k_table, d2)
+            a = (y - x) * c[1] % p
+            b = (y + x) * c[0] % p
+            e = b - a
+            h = b + a
+            b = t * c[2] % p
+            a = z * c[3] % p
+            f = a - b
+            g = a + b
+            x = e * f % p
+            y = g * h % p
+            z = f * g % p
         i -= 1
-    return acc
+    return x, y, z
