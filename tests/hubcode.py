@@ -32,9 +32,15 @@ def type_check(workdir, paths=None):
         "include": [str(p) for p in paths or [ROOT / d for d in HUB_DIRS] if p.exists()],
         "typeshedPath": site,  # micropython-stdlib-stubs installs stdlib/ here
         "stubPath": site,  # machine.pyi, network.pyi, … from micropython-esp32-stubs
+        # As on the hub: protocol/ at the root of the import path, firmware/ its filesystem.
+        "extraPaths": [str(ROOT), str(ROOT / "firmware")],
         "pythonVersion": "3.11",
         "typeCheckingMode": "standard",
         "reportMissingModuleSource": False,
+        # Tables of constants are lists of ints, not of their literal values.
+        "strictListInference": False,
+        "strictDictionaryInference": False,
+        "strictSetInference": False,
     }
     cfg = Path(workdir) / "pyrightconfig.json"
     cfg.write_text(json.dumps(config))

@@ -30,7 +30,9 @@ def run_micropython(
     cmd = [str(MICROPYTHON), "-X", f"heapsize={heapsize}"]
     cmd += ["-c", code] if code is not None else [str(path)]
     cmd += [str(a) for a in args]
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join([*map(str, paths), str(ROOT)]))
+    # .frozen keeps the port's frozen modules (asyncio) importable beside ours.
+    search = [".frozen", *map(str, paths), str(ROOT)]
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
     proc = subprocess.run(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         timeout=timeout, text=True,
