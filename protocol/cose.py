@@ -14,9 +14,11 @@ from protocol.errors import CBORError, COSEError
 try:
     from micropython import const
 except ImportError:
-
-    def const(x):
+    # Assigned rather than defined so the type checker keeps the stub's signature.
+    def _identity(x):
         return x
+
+    const = _identity
 
 
 SIGN1_TAG = const(18)  # COSE_Sign1_Tagged, RFC 9052 §2

@@ -6,16 +6,19 @@
 # big ints and faster there than any hand-written reduction. Points are tuples in
 # extended coordinates (X, Y, Z, T) with x = X/Z, y = Y/Z, xy = T/Z (Hisil et al. 2008,
 # a = -1). [S]B - [k]A is computed in one pass of shared doublings over width-5 signed
-# sliding windows of both scalars; B's odd multiples are built once and kept.
+# sliding windows of both scalars; B's odd multiples are built once and kept. About 5.5 ms
+# on the MicroPython unix port, 1.4 ms on CPython (tests/bench/bench_ed25519.py).
 
 from protocol.sha512 import SHA512
 
 try:
     from micropython import const
 except ImportError:
-
-    def const(x):
+    # Assigned rather than defined so the type checker keeps the stub's signature.
+    def _identity(x):
         return x
+
+    const = _identity
 
 
 _W = const(5)  # window width: 8 odd multiples per point, about 253/6 additions per scalar
@@ -155,7 +158,9 @@ def _lookup(table, digit):
 def _base_table():
     global _b_table
     if _b_table is None:
-        x, y = _decode(_B)  # pyright: ignore[reportGeneralTypeIssues]  (B always decodes)
+        pt = _decode(_B)
+        assert pt is not None  # B is on the curve; this tells the type checker so
+        x, y = pt
         _b_table = _odd_multiples((x, y, 1, x * y % _P))
     return _b_table
 

@@ -7,9 +7,11 @@
 try:
     from micropython import const
 except ImportError:
-
-    def const(x):
+    # Assigned rather than defined so the type checker keeps the stub's signature.
+    def _identity(x):
         return x
+
+    const = _identity
 
 
 _M = const(0xFFFFFFFFFFFFFFFF)
@@ -51,7 +53,8 @@ class SHA512:
     """Incremental SHA-512, shaped like hashlib's: update(data), digest()."""
 
     def __init__(self, data=None):
-        self._h = list(_H0)
+        self._h = [0] * 8
+        self._h[:] = _H0
         self._buf = bytearray(_BLOCK)
         self._n = 0  # bytes waiting in _buf
         self._total = 0  # message length in bytes
