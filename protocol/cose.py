@@ -53,7 +53,8 @@ def _protected(raw):
 
 
 def _decode(data):
-    # The four fields of a COSE_Sign1, tagged 18 or untagged, and the merged headers.
+    # The fields a verifier needs from a COSE_Sign1, tagged 18 or untagged, after every
+    # check that needs no key.
     try:
         item = cbor.loads(data)
     except CBORError as e:

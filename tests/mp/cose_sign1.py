@@ -1,9 +1,12 @@
-# COSE_Sign1 on MicroPython. The argument names a file of four hex lines: a trusted public
-# key, a Sign1 it signed, that Sign1's payload, and a Sign1 another key signed. Checks the first verifies to the
-# payload and the second and some damaged copies raise COSEError only; prints OK.
+# COSE_Sign1 on MicroPython. The argument names a file of four hex lines: a trusted
+# public key, a Sign1 it signed, that Sign1's payload, and a Sign1 another key signed.
+# Checks the first verifies to the payload and the second and some damaged copies raise
+# COSEError only; also checks the COSE WG Ed25519 example. Prints OK.
 
 import sys
 from binascii import unhexlify
+
+from cose_vectors import EDDSA_SIG_01
 
 from protocol.cose import verify_sign1
 from protocol.errors import COSEError
@@ -18,6 +21,9 @@ def refused(data, keys):
 
 
 def main(public, good, payload, forged):
+    ex = EDDSA_SIG_01
+    example_keys = [(ex["kid"], unhexlify(ex["public_key"]))]
+    assert verify_sign1(unhexlify(ex["cbor"]), example_keys) == ex["payload"]
     keys = [(b"r1", public)]
     assert verify_sign1(good, keys) == payload
     assert verify_sign1(good, [public]) == payload

