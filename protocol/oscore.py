@@ -14,7 +14,7 @@ except ImportError:
 
 from protocol import cbor, codes, options
 from protocol.ccm import CCM
-from protocol.coap import Message, check_options, decode_options, encode_options
+from protocol.coap import ACK, CON, NON, Message, check_options, decode_options, encode_options
 from protocol.errors import CoAPError, OSCOREError, ProtocolError
 from protocol.hkdf import hkdf_sha256
 
@@ -22,7 +22,7 @@ _ALG = const(10)  # COSE AES-CCM-16-64-128: 16-byte key, 13-byte nonce, 8-byte t
 _KEY_LEN = const(16)
 _NONCE_LEN = const(13)
 _MAX_ID = const(7)  # nonce length - 6 (§3.3)
-_MAX_SEQ = const(0xFFFFFFFFFF)  # Partial IVs are at most 5 bytes (§7.2.1)
+_MAX_SEQ = (1 << 40) - 1  # Partial IVs are at most 5 bytes (§7.2.1); not a small int
 _WINDOW = const(32)  # replay window, in sequence numbers (§7.4)
 _BAD_REQUEST = const(0x80)
 _BAD_OPTION = const(0x82)
@@ -34,6 +34,15 @@ _OUTER = (options.URI_HOST, options.URI_PORT, options.PROXY_SCHEME, options.HOP_
 
 # How many sequence numbers go by between two writes to the storage hook (B.1.1).
 DEFAULT_K = const(64)
+
+
+class EchoRequired(OSCOREError):
+    """A verified request that a server without its replay window cannot yet trust;
+    `response` is the protected 4.01 with Echo to send back (B.1.2)."""
+
+    def __init__(self, msg, response):
+        super().__init__(msg)
+        self.response = response
 
 
 def _fail(msg, code=None):
@@ -124,6 +133,11 @@ class ReplayWindow:
         else:
             self._seen |= 1 << (self.top - seq)
 
+    def restart_at(self, seq):
+        """Accept nothing at or below `seq` (a fresh start after Echo, B.1.2)."""
+        self.top = seq
+        self._seen = 0xFFFFFFFF
+
 
 class Context:
     """One OSCORE security context: our Sender Context and the peer's Recipient Context.
@@ -131,7 +145,12 @@ class Context:
     `storage`, if given, persists the sender sequence number: an object with `load()`
     (the last saved number, or None) and `save(n)`. It is written before each number
     divisible by `k` is used, at most once every `k` messages, and a new context starts
-    from the saved number + k, so no number is used twice across reboots (B.1.1)."""
+    from the saved number + k, so no number is used twice across reboots (B.1.1).
+
+    A server that restarts without its replay window passes window_known=False: then
+    the first request that verifies is refused with EchoRequired (an OSCOREError) whose
+    `response` is a protected 4.01 carrying a random Echo, to send back; the client's retry with
+    that Echo proves freshness, and only higher sequence numbers are accepted (B.1.2)."""
 
     def __init__(
         self,
@@ -142,6 +161,7 @@ class Context:
         id_context=None,
         storage=None,
         k=DEFAULT_K,
+        window_known=True,
     ):
         if len(sender_id) > _MAX_ID or len(recipient_id) > _MAX_ID:
             raise ProtocolError("OSCORE Sender and Recipient IDs are at most 7 bytes")
@@ -161,6 +181,11 @@ class Context:
         self._nonce_buf = bytearray(_NONCE_LEN)
         self._aad_templates = {}
         self.replay = ReplayWindow()
+        self._echo = None
+        if not window_known:
+            import os
+
+            self._echo = os.urandom(8)
         self._storage = storage
         self._k = k
         stored = storage.load() if storage is not None else None
@@ -241,6 +266,18 @@ class Context:
         nonce = self.nonce(kid, piv)
         request = (kid, piv, nonce)
         inner = _open(self._recv, msg, self.aad(request), nonce, True)
+        if self._echo is not None:
+            if inner.get(options.ECHO) != self._echo:
+                challenge = Message(
+                    ACK if msg.mtype == CON else NON, codes.UNAUTHORIZED, msg.mid, msg.token
+                )
+                challenge.add(options.ECHO, self._echo)
+                raise EchoRequired(
+                    "OSCORE replay window unknown: Echo required",
+                    self.protect_response(challenge, request),
+                )
+            self._echo = None
+            self.replay.restart_at(seq)
         self.replay.accept(seq)
         return inner, request
 

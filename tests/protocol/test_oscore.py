@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from protocol import cbor, coap, codes, options
 from protocol.errors import OSCOREError, ProtocolError
-from protocol.oscore import Context, ReplayWindow, decode_option, encode_option
+from protocol.oscore import Context, EchoRequired, ReplayWindow, decode_option, encode_option
 from tests.mpy import run_micropython
 
 MP_DIR = Path(__file__).resolve().parents[1] / "mp"
@@ -343,3 +343,24 @@ def test_sender_sequence_numbers_run_out_at_2_to_the_40():
     hub.sender_seq = 2**40
     with pytest.raises(OSCOREError):
         hub.protect_request(telemetry())
+
+
+def test_server_without_its_replay_window_demands_echo_first():
+    # Requests captured before a fleet restart must not be accepted after it (B.1.2).
+    hub, fleet = pair()
+    sent = [hub.protect_request(telemetry()) for _ in range(3)]
+    old = [outer.encode() for outer, _ in sent]
+    fleet.unprotect_request(coap.decode(old[0]))
+    restarted = Context(SECRET, b"", b"\x42", SALT, window_known=False)
+    with pytest.raises(EchoRequired) as e:
+        restarted.unprotect_request(coap.decode(old[1]))
+    assert e.value.code == codes.UNAUTHORIZED
+    # The 4.01 is protected and bound to the request; the hub retries with the Echo.
+    challenge = hub.unprotect_response(coap.decode(e.value.response.encode()), sent[1][1])
+    retry = hub.echo_retry(telemetry(), challenge)
+    inner, _ = restarted.unprotect_request(coap.decode(hub.protect_request(retry)[0].encode()))
+    assert inner.get(options.ECHO) == challenge.get(options.ECHO)
+    for w in old:
+        with pytest.raises(OSCOREError):
+            restarted.unprotect_request(coap.decode(w))
+    restarted.unprotect_request(coap.decode(hub.protect_request(telemetry())[0].encode()))
