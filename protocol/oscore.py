@@ -148,9 +148,10 @@ class Context:
     from the saved number + k, so no number is used twice across reboots (B.1.1).
 
     A server that restarts without its replay window passes window_known=False: then
-    the first request that verifies is refused with EchoRequired (an OSCOREError) whose
-    `response` is a protected 4.01 carrying a random Echo, to send back; the client's retry with
-    that Echo proves freshness, and only higher sequence numbers are accepted (B.1.2)."""
+    the first request that verifies is refused with EchoRequired (an OSCOREError)
+    whose `response` is a protected 4.01 carrying a random Echo, to send back; the
+    client's retry with that Echo proves freshness, and only higher sequence numbers
+    are accepted from then on (B.1.2)."""
 
     def __init__(
         self,
