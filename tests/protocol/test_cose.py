@@ -201,6 +201,37 @@ def test_fuzz_random_bytes_raise_only_cose_error(data):
         verify_sign1(data, [public(RELEASE)])
 
 
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64 - 1)
+    | st.floats()
+    | st.binary(max_size=70)
+    | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.integers(-9, 9) | st.text(max_size=2), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+HEADERS = st.dictionaries(st.sampled_from([1, 2, 3, 4, -1, "x"]), VALUES, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(HEADERS.map(cbor2.dumps), VALUES),
+    st.one_of(HEADERS, VALUES),
+    VALUES,
+    st.one_of(st.binary(min_size=64, max_size=64), VALUES),
+    st.sampled_from([None, 18, 98]),
+)
+def test_fuzz_sign1_shaped_items_raise_only_cose_error(protected, unprotected, payload, sig, tag):
+    item = [protected, unprotected, payload, sig]
+    data = cbor2.dumps(item if tag is None else cbor2.CBORTag(tag, item))
+    with pytest.raises(COSEError):
+        verify_sign1(data, [public(RELEASE), (b"k", public(OTHER))])
+
+
 GOOD = sign1(MANIFEST, RELEASE, unprotected={4: b"r1"})
 
 
