@@ -250,3 +250,13 @@ print("OK", again.depth(), again.put(b"x", True) > e)
     res = run_micropython(code, paths=["firmware"])
     assert res.status == 0, res.output
     assert res.output.split()[0] == "OK" and res.output.split()[2] == "True", res.output
+
+
+def test_power_cuts_on_real_littlefs_under_micropython():
+    # MicroPython's own LittleFS v2 over a RAM block device that loses every block write
+    # after a random point: see tests/mp/outbox_littlefs.py.
+    script = ROOT / "tests" / "mp" / "outbox_littlefs.py"
+    res = run_micropython(path=script, paths=["firmware"], args=[40])
+    assert res.status == 0, res.output
+    ok, trials, puts = res.output.split()
+    assert (ok, trials) == ("OK", "40") and int(puts) > 400
