@@ -187,15 +187,12 @@ class Endpoint:
 
     def _new_token(self):
         n = self._token_length
+        v = self._rand(8 * n) if n <= 4 else self._rand(32) << (8 * n - 32) | self._rand(8 * n - 32)
         while True:
-            v = (
-                self._rand(8 * n)
-                if n <= 4
-                else self._rand(32) << (8 * n - 32) | self._rand(8 * n - 32)
-            )
             token = v.to_bytes(n, "big")
             if token not in self._exchanges:
                 return token
+            v = (v + 1) & ((1 << 8 * n) - 1)  # taken: the next one is as unguessable
 
     def _outstanding(self):
         # RFC 7252 §4.7: a CON not yet acknowledged, or a NON not yet answered.
