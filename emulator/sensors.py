@@ -15,8 +15,10 @@ DEFAULT_WIRING = {
     "motion/living": {"gpio": 15, "active": 1},
     "smoke": {"gpio": 16, "active": 0},
     "water/bathroom": {"gpio": 17, "active": 0},
+    "bed/bedroom": {"gpio": 18, "active": 0},  # pressure mat closes to ground when occupied
 }
 CONTACT_BOUNCES = 4
+WORLD_OPS = ("motion", "press_panic", "door", "alarm", "bed", "temperature", "ble", "script")
 
 
 class Sensors:
@@ -57,6 +59,10 @@ class Sensors:
         name = kind if room is None else kind + "/" + room
         self._at(at, self._set, name, on, 0)
 
+    def bed(self, room, occupied, at=None):
+        """A bed's pressure mat feels someone lying down (or getting up)."""
+        self._at(at, self._set, "bed/" + room, occupied, 0)
+
     def temperature(self, celsius, humidity=50.0, at=None):
         """The I2C thermometer at the hub (address 0x44) reads this from now on."""
         dev = self.board.i2c.get(0x44)
@@ -67,6 +73,13 @@ class Sensors:
     def ble(self, addr, adv, rssi=-70, at=None):
         """A BLE sensor sends one advertisement (bytes from emulator.bthome_sensor)."""
         self._at(at, self.board.advertise, bytes(addr), bytes(adv), rssi)
+
+    def script(self, events, at=0.0):
+        """Many timed events in one message, [[t_ms, op, args], ...] at `at` + t_ms: all
+        are scheduled at once, so the hub's clock cannot jump past some of them while
+        the rest are still on their way (emulator.scenario sends a whole day this way)."""
+        for t_ms, op, args in events:
+            self.command({"op": op, "args": dict(args, at=at + t_ms / 1000)})
 
     def command(self, msg):
         """One control-channel message: {"op": method name, "args": {...}}."""
@@ -80,7 +93,7 @@ class Sensors:
         elif op == "wlan_outage":
             now = self.board.now_ms()
             self.board.wlan_outages.append((now, now + int(args["seconds"] * 1000)))
-        elif op in ("motion", "press_panic", "door", "alarm", "temperature", "ble"):
+        elif op in WORLD_OPS:
             getattr(self, op)(**args)
         else:
             raise ValueError("unknown op " + op)
