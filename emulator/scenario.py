@@ -210,14 +210,14 @@ def _sensors(text, scenario, errors, n):
         if not item:
             continue
         addrs = [a or b for a, b in _QUOTED.findall(item)]
-        words = re.findall(r"[a-z0-9]+", _QUOTED.sub(" ", item))
+        words = re.findall(r"[a-z0-9]+", _QUOTED.sub(" ", item).lower())
         ble = words[0] == "ble"
         words = words[1:] if ble else words
         kind = words[0] if words else ""
         kind = kind if ble and kind == "motion" else _ALIASES.get(kind, kind)
         room = _room(words)
         every = None
-        m = re.search(r"\bevery\s+(\d+)\s*(s|sec|m|min)", item)
+        m = re.search(r"\bevery\s+(\d+)\s*(s|sec|m|min)", " ".join(words))
         if m:
             every = int(m.group(1)) * (60 if m.group(2).startswith("m") else 1)
         if ble:
@@ -226,7 +226,7 @@ def _sensors(text, scenario, errors, n):
                 errors.append((n, f"unknown BLE sensor '{kind}': expected {', '.join(_BLE_KINDS)}"))
                 continue
             if len(addrs) != 1 or not _MAC.match(addrs[0].lower()):
-                errors.append((n, f"'{item}': a BLE sensor needs its MAC in quotes, "
+                errors.append((n, f"'{item}': a BLE sensor needs its MAC address in quotes, six bytes like "
                                "'A4:C1:38:00:00:01'"))  # fmt: skip
                 continue
             key = None
@@ -241,7 +241,7 @@ def _sensors(text, scenario, errors, n):
             scenario.sensors.append(Sensor(kind, room, addr, key, every, n))
         elif kind not in _SENSOR_KINDS:
             errors.append((n, f"unknown sensor '{item}': expected {', '.join(_SENSOR_KINDS)}"
-                           " or 'ble KIND 'MAC''"))  # fmt: skip
+                           " or ble KIND 'MAC'"))  # fmt: skip
         elif kind == "pir" and room is None:
             errors.append((n, f"'{item}': which room is the PIR in?"))
         else:
@@ -261,7 +261,7 @@ def parse(text, name="scenario"):
         if not low:
             continue
         if in_sensors and raw[:1] in " \t":
-            _sensors(line.lower() if "'" not in line else line, sc, errors, n)
+            _sensors(line, sc, errors, n)
             continue
         in_sensors = False
         m = _HEADER.match(low)
