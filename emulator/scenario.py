@@ -53,6 +53,11 @@ _BLE_KINDS = ("button", "pendant", "door", "motion", "temp", "bed")
 _ALIASES = {"motion": "pir", "thermometer": "temp", "climate": "temp", "leak": "water"}
 _DEFAULT_ROOM = {"door": "entrance", "bed": "bedroom", "panic": "living", "temp": "living"}
 
+_HEAT_HELP = "a heat wave needs a peak and an interval: 'heat wave 31 C from 12:00 to 18:00'"
+_PLACE_HELP = f"expected a room ({', '.join(ROOMS)}), out, bed, nap, wakes, or an incident"
+_MAC_HELP = "a BLE sensor needs its MAC address in quotes, six bytes like 'A4:C1:38:00:00:01'"
+_SENSOR_HELP = f"expected {', '.join(_SENSOR_KINDS)} or ble KIND 'MAC'"
+
 Sensor = namedtuple("Sensor", "kind room addr key every_s line")
 Activity = namedtuple("Activity", "start end place room line")  # minutes of the day
 Incident = namedtuple("Incident", "kind start end room value line")
@@ -171,8 +176,7 @@ def _timeline(text, plan, errors, n):
     if has("heat"):
         nums = [float(w) for w in words if w[0].isdigit()]
         if end is None or not nums:
-            errors.append((n, "a heat wave needs a peak and an interval: 'heat wave 31 C "
-                           "from 12:00 to 18:00'"))  # fmt: skip
+            errors.append((n, _HEAT_HELP))
         else:
             incident("heat", value=nums[0])
     elif has("panic"):
@@ -198,8 +202,7 @@ def _timeline(text, plan, errors, n):
         elif room is not None or has("wakes") or has("up"):
             place, room = "room", room or "bedroom"
         else:
-            errors.append((n, f"don't know what '{text.strip()}' means: expected a room ("
-                           f"{', '.join(ROOMS)}), out, bed, nap, wakes, or an incident"))  # fmt: skip
+            errors.append((n, f"don't know what '{text.strip()}' means: " + _PLACE_HELP))
             return
         plan.activities.append(Activity(start, end, place, room, n))
 
@@ -211,7 +214,7 @@ def _sensors(text, scenario, errors, n):
             continue
         addrs = [a or b for a, b in _QUOTED.findall(item)]
         words = re.findall(r"[a-z0-9]+", _QUOTED.sub(" ", item).lower())
-        ble = words[0] == "ble"
+        ble = words[:1] == ["ble"]
         words = words[1:] if ble else words
         kind = words[0] if words else ""
         kind = kind if ble and kind == "motion" else _ALIASES.get(kind, kind)
@@ -226,8 +229,7 @@ def _sensors(text, scenario, errors, n):
                 errors.append((n, f"unknown BLE sensor '{kind}': expected {', '.join(_BLE_KINDS)}"))
                 continue
             if len(addrs) != 1 or not _MAC.match(addrs[0].lower()):
-                errors.append((n, f"'{item}': a BLE sensor needs its MAC address in quotes, six bytes like "
-                               "'A4:C1:38:00:00:01'"))  # fmt: skip
+                errors.append((n, f"'{item}': " + _MAC_HELP))
                 continue
             key = None
             if "key" in words:
@@ -240,8 +242,7 @@ def _sensors(text, scenario, errors, n):
             room = room or _DEFAULT_ROOM.get(kind, "living")
             scenario.sensors.append(Sensor(kind, room, addr, key, every, n))
         elif kind not in _SENSOR_KINDS:
-            errors.append((n, f"unknown sensor '{item}': expected {', '.join(_SENSOR_KINDS)}"
-                           " or ble KIND 'MAC'"))  # fmt: skip
+            errors.append((n, f"unknown sensor '{item}': " + _SENSOR_HELP))
         elif kind == "pir" and room is None:
             errors.append((n, f"'{item}': which room is the PIR in?"))
         else:
