@@ -15,7 +15,12 @@ def encode_uint(n):
     """Minimal big-endian unsigned encoding (RFC 7252 §3.2): 0 is the empty string."""
     if n < 0:
         raise CoAPError("negative uint option")
-    return n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    k = 0
+    m = n
+    while m:  # MicroPython's int has no bit_length()
+        m >>= 8
+        k += 1
+    return n.to_bytes(k, "big")
 
 
 def decode_uint(b):
