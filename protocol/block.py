@@ -141,7 +141,10 @@ class Block1Upload:
 
     def feed(self, response):
         """Digest the response to next_request(); returns True once the upload is done."""
-        num, more, n = self._sent
+        sent = self._sent
+        if sent is None:
+            raise BlockError("feed() before next_request()")
+        num, more, n = sent
         value = response.get_uint(options.BLOCK1)
         if response.code == codes.REQUEST_ENTITY_TOO_LARGE and value is not None:
             szx = decode_block(value)[2]

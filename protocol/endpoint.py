@@ -19,9 +19,11 @@ from protocol.errors import CoAPError
 try:
     from micropython import const
 except ImportError:
-
-    def const(x):
+    # Assigned rather than defined so the type checker keeps the stub's signature.
+    def _identity(x):
         return x
+
+    const = _identity
 
 
 # RFC 7252 §4.8 transmission parameters (times in ms)
