@@ -85,23 +85,26 @@ UNDEFINED = Simple(23)
 
 def dumps(obj):
     """Encode obj as CBOR; raises CBORError for values CBOR (or this module) cannot hold."""
-    out = []
+    # One growing buffer rather than a list of small parts: on a hub every part is
+    # garbage the collector must later find.
+    out = bytearray()
     _encode(obj, out, 0)
-    return b"".join(out)
+    return bytes(out)
 
 
 def _head(major, n, out):
     mt = major << 5
     if n < 24:
-        out.append(bytes((mt | n,)))
+        out.append(mt | n)
     elif n < 0x100:
-        out.append(struct.pack(">BB", mt | 24, n))
+        out.append(mt | 24)
+        out.append(n)
     elif n < 0x10000:
-        out.append(struct.pack(">BH", mt | 25, n))
+        out.extend(struct.pack(">BH", mt | 25, n))
     elif n < 0x100000000:
-        out.append(struct.pack(">BI", mt | 26, n))
+        out.extend(struct.pack(">BI", mt | 26, n))
     elif n <= _MAX_UINT:
-        out.append(struct.pack(">BQ", mt | 27, n))
+        out.extend(struct.pack(">BQ", mt | 27, n))
     else:
         raise CBORError(f"integer too large for CBOR: {n}")
 
@@ -109,29 +112,28 @@ def _head(major, n, out):
 def _encode(obj, out, depth):
     # `is` first: bool is a subclass of int, and True must not become 1.
     if obj is None:
-        out.append(b"\xf6")
+        out.append(0xF6)
     elif obj is True:
-        out.append(b"\xf5")
+        out.append(0xF5)
     elif obj is False:
-        out.append(b"\xf4")
+        out.append(0xF4)
     elif isinstance(obj, int):
         if obj >= 0:
             _head(0, obj, out)
         else:
             _head(1, -1 - obj, out)
     elif isinstance(obj, float):
-        out.append(_float(obj))
+        out.extend(_float(obj))
     elif isinstance(obj, str):
         try:
             b = obj.encode("utf-8")
         except UnicodeError:
             raise CBORError("text is not encodable as UTF-8") from None
         _head(3, len(b), out)
-        out.append(b)
+        out.extend(b)
     elif isinstance(obj, (bytes, bytearray, memoryview)):
-        b = bytes(obj)
-        _head(2, len(b), out)
-        out.append(b)
+        _head(2, len(obj), out)
+        out.extend(obj)
     elif isinstance(obj, (list, tuple, dict, Tag)):
         if depth >= MAX_DEPTH:
             raise CBORError("nesting too deep")
@@ -142,12 +144,12 @@ def _encode(obj, out, depth):
             _head(5, len(obj), out)
             items = []
             for k, v in obj.items():
-                kb = []
+                kb = bytearray()
                 _encode(k, kb, depth)
-                items.append((b"".join(kb), v))
+                items.append((bytes(kb), v))
             items.sort(key=_first)
             for kb, v in items:
-                out.append(kb)
+                out.extend(kb)
                 _encode(v, out, depth)
         elif isinstance(obj, Tag):
             if not isinstance(obj.tag, int) or obj.tag < 0:
@@ -161,9 +163,10 @@ def _encode(obj, out, depth):
     elif isinstance(obj, Simple):
         n = obj.value
         if n == 23 or (isinstance(n, int) and 0 <= n < 20):
-            out.append(bytes((0xE0 | n,)))
+            out.append(0xE0 | n)
         elif isinstance(n, int) and 32 <= n < 256:
-            out.append(bytes((0xF8, n)))
+            out.append(0xF8)
+            out.append(n)
         else:
             raise CBORError("bad simple value")
     else:
