@@ -162,6 +162,8 @@ def _get_ext(nib, data, pos, end):
 def decode_options(data, pos=0):
     """Parse options from `pos` to the end; returns (options, payload). Raises CoAPError
     on a malformed sequence, including a payload marker followed by nothing."""
+    if not isinstance(data, bytes):
+        data = bytes(data)
     end = len(data)
     opts = []
     number = 0
@@ -171,13 +173,13 @@ def decode_options(data, pos=0):
         if b == _MARKER:
             if pos == end:
                 raise CoAPError("payload marker with an empty payload")
-            return opts, bytes(data[pos:])
+            return opts, data[pos:]
         delta, pos = _get_ext(b >> 4, data, pos, end)
         length, pos = _get_ext(b & 15, data, pos, end)
         number += delta
         if pos + length > end:
             raise CoAPError("option value runs past the end")
-        opts.append((number, bytes(data[pos : pos + length])))
+        opts.append((number, data[pos : pos + length]))
         pos += length
     return opts, b""
 
@@ -186,18 +188,23 @@ def check_options(opts):
     """Apply RFC 7252 §5.4.1-5 to decoded options: raise BadOption for an unrecognised or
     malformed critical option, drop a malformed elective one, keep unknown elective ones
     (the application ignores what it does not know). Returns the options to keep."""
-    kept = []
+    kept = opts  # copied only if something must be dropped: the usual case allocates nothing
     prev = -1
-    for number, value in opts:
+    for i in range(len(opts)):
+        number, value = opts[i]
         first = number != prev
         prev = number
-        if number in options.REGISTRY and not options.is_valid(number, value, first):
+        if number not in options.REGISTRY:
+            if options.is_critical(number):
+                raise BadOption(f"unrecognised critical option {number}")
+        elif not options.is_valid(number, value, first):
             if options.is_critical(number):
                 raise BadOption("malformed critical option " + options.name(number))
+            if kept is opts:
+                kept = opts[:i]  # drop this one, keep what came before
             continue
-        if number not in options.REGISTRY and options.is_critical(number):
-            raise BadOption(f"unrecognised critical option {number}")
-        kept.append((number, value))
+        if kept is not opts:
+            kept.append(opts[i])
     return kept
 
 
