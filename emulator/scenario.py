@@ -354,6 +354,7 @@ def to_text(sc):
 
 _DAY_S = 86400
 _PIR_EVERY_S = (30.0, 90.0)  # a PIR retriggers while someone moves about the room
+_PIR_BLIND_MS = 5000
 _TEMP_EVERY_S = 300
 _CLIMATE_EVERY_S = 600
 _HEARTBEAT_S = 3600  # battery BLE sensors say they are alive, with their battery level
@@ -585,7 +586,22 @@ def events(sc, wiring=None):
     run.heartbeats()
     run.encode()
     run.out.sort(key=lambda ev: ev.t_ms)  # stable: a door's open stays before its close
-    return run.out
+    return _pir_blind(run.out)
+
+
+def _pir_blind(evs):
+    # A PIR cannot fire again within a few seconds of firing (its output is still high, then
+    # blind): two reasons to see her at once are one pulse.
+    last = {}
+    kept = []
+    for ev in evs:
+        if ev.op == "motion":
+            room = ev.args["room"]
+            if ev.t_ms - last.get(room, -_PIR_BLIND_MS) < _PIR_BLIND_MS:
+                continue
+            last[room] = ev.t_ms
+        kept.append(ev)
+    return kept
 
 
 def feed(sensors, evs, start_s=0.0):
