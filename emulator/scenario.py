@@ -281,7 +281,7 @@ def parse(text, name="scenario"):
                     errors.append(
                         (n, f"indoor: expected a temperature, e.g. '21 C', not '{value}'")
                     )
-            elif value.isdigit() and int(value) > 0:
+            elif value.isdigit() and (int(value) > 0 or key == "seed"):
                 setattr(sc, key, int(value))
             else:
                 errors.append((n, f"{key}: expected a whole number, not '{value}'"))
@@ -321,32 +321,53 @@ def _hhmm(m):
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+def _when(x):
+    return _hhmm(x.start) + ("" if x.end is None else "-" + _hhmm(x.end))
+
+
 def _activity_text(a):
-    when = _hhmm(a.start) + ("" if a.end is None else "-" + _hhmm(a.end))
     what = {"out": "out", "bed": "bed"}.get(a.place)
     if a.place == "still":
         what = "nap in " + a.room
     elif a.place == "bed" and a.end is not None:
         what = "nap"
-    return when + " " + (what or a.room)
+    return _when(a) + " " + (what or a.room)
+
+
+def _incident_text(i):
+    where = "" if i.room is None else " in " + i.room
+    if i.kind == "heat":
+        what = f"heat wave {i.value:g} C"
+    elif i.kind == "door":
+        what = f"door {i.room} {'opened' if i.value else 'closed'}"
+    else:
+        what = {"still": "no activity", "water": "water leak"}.get(i.kind, i.kind) + where
+    return _when(i) + " " + what
+
+
+def _plan_text(plan):
+    return [_activity_text(a) for a in plan.activities] + [
+        _incident_text(i) for i in plan.incidents
+    ]
 
 
 def to_text(sc):
-    """The scenario as a file parse() reads back to the same plans (activities only)."""
+    """The scenario as a file that parse() reads back to the same plans and events."""
     lines = [f"resident: {sc.resident}" if sc.resident else "", f"days: {sc.day_count()}"]
-    lines += [f"seed: {sc.seed}", f"indoor: {sc.indoor_c} C", "sensors:"]
+    lines += [f"seed: {sc.seed}", f"indoor: {sc.indoor_c:g} C", "sensors:"]
     for s in sc.sensors:
+        every = f" every {s.every_s} s" if s.every_s else ""
         if s.addr is None:
-            lines.append(f"    {s.kind} {s.room},")
+            lines.append(f"    {s.kind} {s.room}{every},")
         else:
             mac = ":".join(s.addr[i : i + 2] for i in range(0, 12, 2))
             key = f" key {s.key.hex()}" if s.key else ""
-            lines.append(f"    ble {s.kind} '{mac}'{key} in {s.room},")
+            lines.append(f"    ble {s.kind} '{mac}'{key} in {s.room}{every},")
     lines[-1] = lines[-1].rstrip(",")
-    lines += [_activity_text(a) for a in sc.routine.activities]
+    lines += _plan_text(sc.routine)
     for first, last, plan in sc.blocks:
         lines.append(f"day {first}..{last}:" if last != first else f"day {first}:")
-        lines += [_activity_text(a) for a in plan.activities]
+        lines += _plan_text(plan)
     return "\n".join(ln for ln in lines if ln) + "\n"
 
 
