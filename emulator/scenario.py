@@ -634,3 +634,36 @@ def feed(sensors, evs, start_s=0.0):
 def send(hub, evs, start_s=0.0):
     """The same for a hub process (supervisor.Hub), as one control message."""
     hub.send("script", events=[list(ev) for ev in evs], at=start_s)
+
+
+def main(argv=None):
+    """`python -m emulator.scenario FILE [--events]`: check a scenario and summarise what
+    the sensors will see each day (or print every event); errors as FILE:LINE: sentence."""
+    import argparse
+    import json
+    import sys
+    from collections import Counter
+
+    ap = argparse.ArgumentParser(prog="python -m emulator.scenario")
+    ap.add_argument("file")
+    ap.add_argument("--events", action="store_true", help="print every event as a JSON line")
+    a = ap.parse_args(argv)
+    try:
+        sc = load(a.file)
+        evs = events(sc)
+    except (OSError, ScenarioError) as e:
+        print(f"scenario: {e}", file=sys.stderr)
+        return 1
+    if a.events:
+        for ev in evs:
+            print(json.dumps(list(ev)))
+        return 0
+    print(f"{sc.resident or a.file}: {sc.day_count()} day(s), {len(sc.sensors)} sensors")
+    for day in range(sc.day_count()):
+        n = Counter(ev.op for ev in evs if ev.t_ms // (_DAY_S * 1000) == day)
+        print(f"day {day + 1}: " + ", ".join(f"{k} {v}" for k, v in sorted(n.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
