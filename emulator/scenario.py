@@ -100,9 +100,10 @@ class Scenario:
         incidents = self.routine.incidents + [i for p in own for i in p.incidents]
         return acts, incidents
 
-    def sensor(self, kind, ble=None):
+    def sensor(self, kind):
+        """The first declared sensor of that kind, or None."""
         for s in self.sensors:
-            if s.kind == kind and (ble is None or (s.addr is not None) == ble):
+            if s.kind == kind:
                 return s
         return None
 
@@ -183,7 +184,7 @@ def _timeline(text, plan, errors, n):
         incident("panic")
     elif has("fall") or has("falls") or has("fallen"):
         incident("fall")
-    elif has("activity") or has("inactive") or has("still"):
+    elif has("activity") or has("inactive") or has("motionless"):
         incident("still")
     elif has("smoke") or has("gas") or has("water") or has("leak") or has("flood"):
         kind = "smoke" if has("smoke") else "gas" if has("gas") else "water"
