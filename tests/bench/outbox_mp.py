@@ -1,4 +1,4 @@
-# Run by outbox_wear.py under MicroPython: RAM, open time and put() cost of the outbox.
+# Run by bench_outbox_wear.py under MicroPython: RAM, open time and put() cost of the outbox.
 import gc
 import os
 import time

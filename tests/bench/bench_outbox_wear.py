@@ -1,6 +1,6 @@
 """Outbox flash wear and cost: simulate a day of a typical hub and print the figures.
 
-    .venv/bin/python tests/bench/outbox_wear.py
+    .venv/bin/python tests/bench/bench_outbox_wear.py
 
 Typical load (assumed): 6 sensors each sending a 40-byte SenML reading every 5 minutes
 (1,728 a day), 2 emergencies a day, the fleet reachable and acking what was sent each

@@ -1,6 +1,6 @@
 # CoAP codec and endpoint cost, on CPython or MicroPython (prints figures, asserts nothing):
-#   .venv/bin/python tests/bench/coap_bench.py
-#   MICROPYPATH=. .venv/bin/micropython -X heapsize=100K tests/bench/coap_bench.py
+#   .venv/bin/python tests/bench/bench_coap.py
+#   MICROPYPATH=. .venv/bin/micropython -X heapsize=100K tests/bench/bench_coap.py
 import gc
 import sys
 import time

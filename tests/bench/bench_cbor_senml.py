@@ -1,7 +1,7 @@
 # Prints how long the hub's typical telemetry pack takes to build/encode and to
 # decode/resolve, and the heap it needs. Runs on CPython and on MicroPython:
-#   .venv/bin/micropython -X heapsize=100K tests/bench/cbor_senml_bench.py  (repo root on MICROPYPATH)
-#   PYTHONPATH=. .venv/bin/python tests/bench/cbor_senml_bench.py
+#   .venv/bin/micropython -X heapsize=100K tests/bench/bench_cbor_senml.py  (repo root on MICROPYPATH)
+#   PYTHONPATH=. .venv/bin/python tests/bench/bench_cbor_senml.py
 
 import gc
 import time
