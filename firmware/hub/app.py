@@ -1,0 +1,402 @@
+"""The hub application: sensors in, telemetry out, a watchdog over all of it.
+
+Tasks (each restarted by _guard if it crashes, each checking in with beat()):
+- wifi: keeps the station associated, with back-off between failed attempts;
+- send: drains the outbox (emergencies first, then oldest) with `POST t?s=<seq>`;
+- hb: a heartbeat every cfg.hb seconds; the reply sets the clock and, when the fleet's
+  configuration ETag differs from ours, the hub GETs `c`, persists and applies it;
+- sensor tasks from hub.sensors, started from the configuration (not from code).
+The main coroutine feeds the hardware watchdog only while every task checked in lately
+(a task inside an exchange counts as alive while the uplink is polling).
+
+Every event is on flash (hub.outbox) before anything tries to send it. SenML times: `bt`
+from the RTC once the fleet has set it; before that a record has no time on flash, the
+moment is kept in RAM and sent as a relative `t` (a record queued before a reboot with
+an unset clock goes without a time: the fleet takes its arrival).
+"""
+
+import asyncio
+import time
+
+from hub import config, hal, sensors
+from hub.identity import load as load_identity
+from hub.outbox import Outbox
+from hub.uplink import Uplink
+from hub.version import VERSION
+from protocol import cbor, codes, senml
+from protocol.contentformat import CBOR, SENML_CBOR
+from protocol.errors import CBORError
+
+try:
+    from micropython import const
+except ImportError:
+
+    def _identity(x):
+        return x
+
+    const = _identity
+
+_WDT_MS = const(30_000)
+_STUCK_MS = const(20_000)  # a task silent this long stops the watchdog's feeding
+_LOG = "hub.log"
+_LOG_MAX = const(4096)
+_PACK_RECORDS = const(16)  # readings per outbox record: well inside its 1012 bytes
+_UNTIMED_MAX = const(64)
+_PRESS = (400,)  # buzzer/LED pattern, ms on/off: the press was felt
+_CONFIRMED = (100, 100, 100, 100, 100)  # the fleet has it
+
+
+class App:
+    def __init__(self, ident, uplink=None, wifi=None, outbox=None):
+        self.ident = ident
+        self.cfg = config.load()
+        self.box = outbox or Outbox("outbox")
+        self.uplink = uplink or Uplink(ident)
+        self.uplink.beat = self._uplink_alive
+        self.wifi = wifi or hal.Wifi()
+        self.bn = senml.base_name(ident.hub)
+        self.reset_cause = hal.reset_cause()
+        self.wake = asyncio.Event()
+        self.beats = {}
+        self.tasks = {}
+        self.readings = {}
+        self.untimed = {}  # seq -> ticks_ms of the event, for records queued without a clock
+        self.last_error = None
+        self.synced = False
+        self._in_uplink = []
+        self._uplink_beat = time.ticks_ms()
+        self._outs = [hal.Output(g) for g in (ident.buzzer, ident.led) if g is not None]
+
+    # --- bookkeeping ---------------------------------------------------------------------
+
+    def beat(self, name):
+        self.beats[name] = time.ticks_ms()
+
+    def _uplink_alive(self):
+        self._uplink_beat = time.ticks_ms()
+
+    def stuck(self):
+        """The name of a task that has not checked in for too long, or None."""
+        now = time.ticks_ms()
+        uplink_ok = time.ticks_diff(now, self._uplink_beat) < _STUCK_MS
+        for name, t in self.beats.items():
+            if time.ticks_diff(now, t) > _STUCK_MS:
+                if not (uplink_ok and name in self._in_uplink):
+                    return name
+        return None
+
+    def log(self, text):
+        import os
+
+        line = str(self.uplink.clock.now() // 1000) + " " + text
+        print(line)
+        try:
+            if os.stat(_LOG)[6] > _LOG_MAX:
+                os.rename(_LOG, _LOG + ".1")  # keep two small files, never fill the flash
+        except OSError:
+            pass
+        try:
+            with open(_LOG, "a") as f:
+                f.write(line + "\n")
+        except OSError:
+            pass
+
+    def error(self, text):
+        if text != self.last_error:  # a repeating error is news once, not a flash writer
+            self.log("error: " + text)
+        self.last_error = text[:80]
+
+    async def nap(self, name, seconds):
+        """Sleep, checking in at least once a second."""
+        end = time.ticks_add(time.ticks_ms(), int(seconds * 1000))
+        while True:
+            self.beat(name)
+            left = time.ticks_diff(end, time.ticks_ms())
+            if left <= 0:
+                return
+            await asyncio.sleep_ms(min(left, 1000))
+
+    async def request(self, name, *args, **kw):
+        self._in_uplink.append(name)
+        try:
+            return await self.uplink.request(*args, **kw)
+        finally:
+            self._in_uplink.remove(name)
+            self.beat(name)
+
+    def online(self):
+        return self.wifi.isconnected()
+
+    # --- tasks -------------------------------------------------------------------------
+
+    def spawn(self, name, fn, *args):
+        self.tasks[name] = asyncio.create_task(self._guard(name, fn, args))
+
+    async def _guard(self, name, fn, args):
+        delay = 1
+        while True:
+            self.beat(name)
+            try:
+                await fn(*args)
+                self.error(name + " ended")
+            except asyncio.CancelledError:
+                self.beats.pop(name, None)
+                raise
+            except Exception as e:  # one sensor's bug must not take the hub down
+                self.error(name + " crashed: " + repr(e))
+            await self.nap(name, delay)
+            delay = min(delay * 2, 60)
+
+    def start_sensors(self):
+        """(Re)start the sensor tasks for the current configuration."""
+        for name in ("wired", "climate", "ble", "readings"):
+            task = self.tasks.pop(name, None)
+            if task is not None:
+                task.cancel()
+                self.beats.pop(name, None)
+        cfg = self.cfg
+        if cfg.where("pin"):
+            self.spawn("wired", sensors.wired, self, cfg.where("pin"))
+        if cfg.where("i2c"):
+            self.spawn("climate", sensors.climate, self, cfg.where("i2c"))
+        else:
+            self.spawn("readings", self._readings)
+        if cfg.where("ble"):
+            self.spawn("ble", sensors.ble, self, cfg.where("ble"))
+
+    async def _readings(self):
+        while True:
+            await self.nap("readings", self.cfg.rd)
+            self.flush_readings()
+
+    async def _wifi(self):
+        delay = 1
+        while True:
+            if self.online():
+                delay = 1
+                await self.nap("wifi", 1)
+                continue
+            self.uplink.close()
+            self.wifi.connect(self.ident.ssid, self.ident.wifi_key)
+            for _ in range(100):
+                await self.nap("wifi", 0.1)
+                if self.online():
+                    self.wake.set()  # whatever waited for the network can go now
+                    break
+            else:
+                self.error("Wi-Fi: not connected, status " + str(self.wifi.status()))
+                await self.nap("wifi", delay)
+                delay = min(delay * 2, 60)
+
+    async def _wait_wake(self, name):
+        try:
+            await asyncio.wait_for_ms(self.wake.wait(), 1000)
+        except asyncio.TimeoutError:  # noqa: UP041 (MicroPython has no builtin one)
+            pass
+        self.wake.clear()
+        self.beat(name)
+
+    async def _sender(self):
+        retry_min = self.ident.ack_timeout
+        delay = retry_min
+        while True:
+            self.beat("send")
+            recs = self.box.peek(0) if self.online() else None
+            if not recs:
+                if recs is not None:
+                    self.box.flush()  # idle: acks to flash now, not at the next event
+                await self._wait_wake("send")
+                continue
+            seq, urgent, payload = recs[0]
+            resp = await self.request(
+                "send", codes.POST, "t", self._timed(seq, payload), "s=" + str(seq), SENML_CBOR
+            )
+            code = 0 if resp is None else resp.code
+            # A reading the fleet refuses outright (4.xx but 4.01) would block the queue
+            # forever; an emergency is kept and retried whatever the answer.
+            refused = not urgent and 0x80 <= code < 0xA0 and code != codes.UNAUTHORIZED
+            if code == codes.CHANGED or refused:
+                if refused:
+                    self.error("fleet refused record " + str(seq) + ": " + codes.dotted(code))
+                self.box.ack([seq])
+                self.untimed.pop(seq, None)
+                if urgent:
+                    self.box.flush()
+                    self.signal(_CONFIRMED)
+                delay = retry_min
+            else:
+                await self.nap("send", delay / 1000)
+                delay = min(delay * 2, 30 * retry_min)
+
+    async def _heartbeat(self):
+        while True:
+            if not self.online():
+                await self.nap("hb", 1)
+                continue
+            ok = await self.heartbeat()
+            await self.nap("hb", self.cfg.hb if ok else min(self.cfg.hb, 10))
+
+    async def heartbeat(self):
+        """Send one heartbeat; apply the reply. True if the fleet answered."""
+        m = {
+            1: self.uplink.clock.now() // 1000,
+            2: hal.mem_free(),
+            3: self.wifi.rssi(),
+            4: self.box.depth(),
+            5: VERSION,
+            6: self.last_error,
+            7: self.reset_cause,
+            8: self.cfg.etag,
+        }
+        resp = await self.request("hb", codes.POST, "hb", cbor.dumps(m), cf=CBOR)
+        if resp is None or resp.code != codes.CHANGED:
+            return False
+        try:
+            reply = cbor.loads(resp.payload)
+        except CBORError:
+            reply = None
+        if not isinstance(reply, dict):
+            self.error("heartbeat reply is not a CBOR map")
+            return False
+        now = reply.get(1)
+        if isinstance(now, int):
+            hal.set_wall_time(now)
+        if not self.synced:
+            self.synced = True
+            _confirm_update()
+        etag = reply.get(2)
+        if isinstance(etag, bytes) and etag != self.cfg.etag:
+            await self.fetch_config()
+        return True
+
+    async def fetch_config(self):
+        resp = await self.request("hb", codes.GET, "c", etag=self.cfg.etag)
+        if resp is None or resp.code == codes.VALID:
+            return
+        if resp.code != codes.CONTENT:
+            self.error("configuration: fleet answered " + codes.dotted(resp.code))
+            return
+        try:
+            cfg = config.parse(resp.payload)
+        except config.ConfigError as e:
+            self.error("configuration refused: " + str(e))
+            return
+        config.save(resp.payload)
+        self.cfg = cfg
+        self.log("configuration " + cfg.etag.hex() + ": " + str(len(cfg.sensors)) + " sensors")
+        self.start_sensors()
+
+    # --- what the sensors report ---------------------------------------------------------
+
+    def event(self, s, value):
+        """A change at sensor `s` (its configuration map): queued on flash, sent at once."""
+        kind = s["kind"]
+        if kind == "panic" and value is True:
+            self.signal(_PRESS)
+        self._queue([senml.reading(s["id"], kind, value)], kind in config.EMERGENCIES)
+
+    def reading(self, s, kind, value):
+        """A measurement, kept (the latest per sensor and kind) for the next batch."""
+        at = hal.wall_time() if hal.wall_valid() else None
+        self.readings[s["id"] + "/" + kind] = (s["id"], kind, value, at)
+
+    def flush_readings(self):
+        """Queue the kept measurements as SenML packs (non-urgent outbox records)."""
+        batch = list(self.readings.values())
+        self.readings = {}
+        bt = hal.wall_time() if hal.wall_valid() else None
+        for i in range(0, len(batch), _PACK_RECORDS):
+            recs = []
+            for sid, kind, value, at in batch[i : i + _PACK_RECORDS]:
+                t = at - bt if at is not None and bt is not None else None
+                recs.append(senml.reading(sid, kind, value, t))
+            self._queue(recs, False, bt)
+
+    def _queue(self, records, urgent, bt=None):
+        if bt is None and hal.wall_valid():
+            bt = hal.wall_time()
+        try:
+            seq = self.box.put(senml.encode(records, bn=self.bn, bt=bt), urgent)
+        except OSError as e:
+            self.error("outbox: " + repr(e))
+            return
+        if seq is None:
+            self.error("outbox full: reading refused")
+            return
+        if bt is None and len(self.untimed) < _UNTIMED_MAX:
+            self.untimed[seq] = time.ticks_ms()
+        self.wake.set()
+
+    def _timed(self, seq, payload):
+        # A record queued before the clock was set gets its age as a relative time.
+        t0 = self.untimed.get(seq)
+        if t0 is None:
+            return payload
+        age = time.ticks_diff(time.ticks_ms(), t0) // 1000
+        try:
+            pack = cbor.loads(payload)
+        except CBORError:
+            return payload
+        for rec in pack:
+            rec[senml.T] = rec.get(senml.T, 0) - age
+        return cbor.dumps(pack)
+
+    # --- local signals -------------------------------------------------------------------
+
+    def signal(self, pattern):
+        """Buzzer and LED: on at once, then the pattern (ms on, off, on, ...)."""
+        if self._outs:
+            for o in self._outs:
+                o.on()
+            asyncio.create_task(self._play(pattern))
+
+    async def _play(self, pattern):
+        for i in range(len(pattern)):
+            for o in self._outs:
+                if i % 2:
+                    o.off()
+                else:
+                    o.on()
+            await asyncio.sleep_ms(pattern[i])
+        for o in self._outs:
+            o.off()
+
+    # --- main loop -------------------------------------------------------------------------
+
+    async def main(self):
+        wdt = hal.watchdog(_WDT_MS)
+        self.log("Portineria " + VERSION + ", hub " + self.ident.hub + ", " + self.reset_cause)
+        self.spawn("wifi", self._wifi)
+        self.spawn("send", self._sender)
+        self.spawn("hb", self._heartbeat)
+        self.start_sensors()
+        reported = False
+        while True:
+            name = self.stuck()
+            if name is None:
+                wdt.feed()
+                reported = False
+            elif not reported:
+                self.error("task stuck: " + name + "; watchdog will reset")
+                reported = True
+            await asyncio.sleep_ms(1000)
+
+
+def _confirm_update():
+    # boot.py gives a new app copy a few trial boots; reaching the fleet proves it healthy.
+    try:
+        with open("ota.state") as f:
+            parts = f.read().split()
+        if len(parts) == 3 and parts[2] != "ok":
+            import os
+
+            with open("ota.state.tmp", "w") as f:
+                f.write(parts[0] + " " + parts[1] + " ok")
+            os.rename("ota.state.tmp", "ota.state")
+    except (OSError, ValueError):
+        pass
+
+
+def run():
+    app = App(load_identity())
+    asyncio.run(app.main())

@@ -1,0 +1,152 @@
+"""Sensor tasks: each reads one family of sensors from the configuration and hands what it
+sees to the app (`app.event(sensor, value)` for a change, `app.reading(sensor, kind,
+value)` for a measurement). A task checks in with `app.beat(name)` at least once a
+second while idle; the app restarts one that crashes, and cancels all of them when the
+configuration changes.
+
+    wired(app, sensors)    # PIR, door, panic, smoke/gas/water/bed contacts on GPIOs
+    climate(app, sensors)  # SHT3x on I2C, measured every readings interval
+    ble(app, sensors)      # BTHome v2 advertisements from configured BLE sensors
+"""
+
+import asyncio
+
+from hub import bthome, hal
+from hub.sht3x import SHT3x, SHT3xError
+
+try:
+    from micropython import const
+except ImportError:
+
+    def _identity(x):
+        return x
+
+    const = _identity
+
+_IDLE_MS = const(1000)
+_DEBOUNCE_MS = const(30)
+_BTHOME_UUID = const(0xFCD2)
+_DRIVEN = ("motion",)  # a PIR drives its output; contacts need the pull-up
+_ONLY_ACTIVE = ("motion", "panic", "fall")  # the end of these is not news
+
+# BTHome objects that carry each kind's value, for BLE sensors.
+_BLE_OBJECTS = {
+    "door": (bthome.DOOR, bthome.OPENING),
+    "window": (bthome.WINDOW, bthome.OPENING),
+    "motion": (bthome.MOTION, bthome.OCCUPANCY),
+    "smoke": (bthome.SMOKE,),
+    "gas": (bthome.GAS,),
+    "water": (bthome.MOISTURE,),
+    "temperature": (bthome.TEMPERATURE, bthome.TEMPERATURE_01),
+    "humidity": (bthome.HUMIDITY,),
+}
+_BUTTON_NAMES = {
+    bthome.PRESS: "press",
+    bthome.DOUBLE_PRESS: "double_press",
+    bthome.LONG_PRESS: "long_press",
+}
+
+
+async def _idle(app, name, waiter):
+    # Wait for waiter (a coroutine) at most a second, then check in either way.
+    try:
+        await asyncio.wait_for_ms(waiter, _IDLE_MS)
+    except asyncio.TimeoutError:  # noqa: UP041 (MicroPython has no builtin one)
+        pass
+    app.beat(name)
+
+
+async def wired(app, sensors):
+    """Debounced GPIO inputs; one event per change of a sensor's state."""
+    import machine
+
+    specs = []
+    for s in sensors:
+        pull = None if s["kind"] in _DRIVEN else machine.Pin.PULL_UP
+        specs.append((s["pin"], pull))
+    inputs = hal.Inputs(specs, debounce_ms=_DEBOUNCE_MS)
+    try:
+        while True:
+            await _idle(app, "wired", inputs.wait())
+            ev = inputs.get()
+            while ev is not None:
+                s = sensors[ev[0]]
+                active = ev[1] == s.get("active", 1)
+                if active or s["kind"] not in _ONLY_ACTIVE:
+                    app.event(s, active)
+                ev = inputs.get()
+    finally:
+        for pin in inputs.pins:
+            pin.irq(None)  # a new configuration may rewire these pins
+
+
+async def climate(app, sensors):
+    """Every readings interval: each I2C thermometer measured once, its values queued."""
+    bus = hal.i2c(app.ident.scl, app.ident.sda)
+    while True:
+        await app.nap("climate", app.cfg.rd)
+        done = {}
+        for s in sensors:
+            addr = s["i2c"]
+            if addr not in done:
+                try:
+                    done[addr] = await SHT3x(bus, addr).measure()
+                except SHT3xError as e:
+                    done[addr] = None
+                    app.error(str(e))
+            values = done[addr]
+            if values is not None and s["kind"] in ("temperature", "humidity"):
+                v = values[0] if s["kind"] == "temperature" else values[1]
+                app.reading(s, s["kind"], round(v, 2))
+        app.flush_readings()
+
+
+async def ble(app, sensors):
+    """Passive scan; advertisements from configured sensors become events and readings."""
+    rx = bthome.Receiver()
+    by_mac = {}
+    for s in sensors:
+        rx.add(s["ble"], s.get("key"))
+        by_mac[bytes(s["ble"])] = s
+    scanner = hal.Scanner(uuid16=_BTHOME_UUID)
+    scanner.start()
+    try:
+        while True:
+            await _idle(app, "ble", scanner.flag.wait())
+            if not scanner.scanning:
+                scanner.start()  # the stack ended the scan (e.g. after a radio reset)
+            res = scanner.get()
+            while res is not None:
+                mac, _, adv = res
+                readings = rx.feed(mac, adv)
+                # A sensor that names its own MAC in the advertisement (behind a random
+                # address) is not matched here: configure it by the address it sends from.
+                s = by_mac.get(bytes(mac))
+                if readings and s is not None:
+                    _dispatch(app, s, readings)
+                res = scanner.get()
+            if rx.last_error is not None:
+                app.error("BLE " + rx.last_error[1])
+                rx.last_error = None
+    finally:
+        scanner.stop()
+
+
+def _dispatch(app, s, readings):
+    kind = s["kind"]
+    if kind in ("panic", "button"):
+        for obj, value in readings:
+            if obj == bthome.BUTTON and value != bthome.NONE:
+                if kind == "panic":
+                    app.event(s, True)
+                else:
+                    app.event(s, _BUTTON_NAMES.get(value, "press"))
+    wanted = _BLE_OBJECTS.get(kind, ())
+    for obj, value in readings:
+        if obj in wanted:
+            if kind in ("temperature", "humidity"):
+                app.reading(s, kind, value)
+            else:
+                app.event(s, bool(value))
+        elif obj == bthome.BATTERY:
+            app.reading(s, "battery", value)

@@ -1,0 +1,51 @@
+# Runs after boot.py: the hub application, and nothing may stop the hub for good. Any
+# exception the app lets out is written to a small log file on flash, and after a pause
+# (so a hub failing at start-up does not wear the flash or flood the fleet) the hub
+# resets and tries again. The identity is never part of what is logged.
+import time
+
+_LOG = "crash.log"
+_LOG_MAX = 4096
+_PAUSE_S = 10
+
+
+def _log(e):
+    import io
+    import os
+    import sys
+
+    buf = io.StringIO()
+    if hasattr(sys, "print_exception"):
+        sys.print_exception(e, buf)  # pyright: ignore[reportAttributeAccessIssue]
+    else:  # CPython (the emulator)
+        import traceback
+
+        traceback.print_exception(e, file=buf)
+    text = buf.getvalue()
+    print(text)
+    try:
+        if os.stat(_LOG)[6] > _LOG_MAX:
+            os.remove(_LOG)
+    except OSError:
+        pass
+    try:
+        with open(_LOG, "a") as f:
+            f.write(str(time.time()) + " " + text + "\n")
+    except OSError:
+        pass
+
+
+def main():
+    try:
+        from hub import app
+
+        app.run()
+    except Exception as e:
+        _log(e)
+    time.sleep(_PAUSE_S)
+    import machine
+
+    machine.reset()
+
+
+main()
