@@ -119,7 +119,10 @@ class App:
     async def request(self, name, *args, **kw):
         self._in_uplink.append(name)
         try:
-            return await self.uplink.request(*args, **kw)
+            resp = await self.uplink.request(*args, **kw)
+            if resp is None and self.uplink.last_error is not None:
+                self.error(self.uplink.last_error)
+            return resp
         finally:
             self._in_uplink.remove(name)
             self.beat(name)
