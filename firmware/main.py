@@ -2,6 +2,7 @@
 # exception the app lets out is written to a small log file on flash, and after a pause
 # (so a hub failing at start-up does not wear the flash or flood the fleet) the hub
 # resets and tries again. The identity is never part of what is logged.
+import sys
 import time
 
 _LOG = "crash.log"
@@ -9,28 +10,28 @@ _LOG_MAX = 4096
 _PAUSE_S = 10
 
 
-def _log(e):
-    import io
-    import os
-    import sys
-
-    buf = io.StringIO()
+def _trace(e, f):
     if hasattr(sys, "print_exception"):
-        sys.print_exception(e, buf)  # pyright: ignore[reportAttributeAccessIssue]
+        sys.print_exception(e, f)  # pyright: ignore[reportAttributeAccessIssue, reportArgumentType]
     else:  # CPython (the emulator)
         import traceback
 
-        traceback.print_exception(e, file=buf)
-    text = buf.getvalue()
-    print(text)
+        traceback.print_exception(e, file=f)
+
+
+def _log(e):
+    import os
+
+    _trace(e, sys.stdout)
     try:
         if os.stat(_LOG)[6] > _LOG_MAX:
-            os.remove(_LOG)
+            os.remove(_LOG)  # the newest crash matters most; the flash must not fill
     except OSError:
         pass
     try:
         with open(_LOG, "a") as f:
-            f.write(str(time.time()) + " " + text + "\n")
+            f.write(str(time.time()) + "\n")
+            _trace(e, f)
     except OSError:
         pass
 

@@ -286,7 +286,8 @@ class App:
             return
         config.save(resp.payload)
         self.cfg = cfg
-        self.log("configuration " + cfg.etag.hex() + ": " + str(len(cfg.sensors)) + " sensors")
+        etag = cfg.etag or b""
+        self.log("configuration " + etag.hex() + ": " + str(len(cfg.sensors)) + " sensors")
         self.start_sensors()
 
     # --- what the sensors report ---------------------------------------------------------
@@ -340,8 +341,11 @@ class App:
             pack = cbor.loads(payload)
         except CBORError:
             return payload
+        if not isinstance(pack, list):
+            return payload
         for rec in pack:
-            rec[senml.T] = rec.get(senml.T, 0) - age
+            if isinstance(rec, dict):
+                rec[senml.T] = rec.get(senml.T, 0) - age
         return cbor.dumps(pack)
 
     # --- local signals -------------------------------------------------------------------

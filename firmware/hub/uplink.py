@@ -85,7 +85,7 @@ class Uplink:
         )
         self.ep = Endpoint(ack_timeout=ident.ack_timeout)
         self.clock = clock or Clock()
-        self.beat = None  # called while waiting, so the watchdog sees a live task
+        self.beat = _no_beat  # called while waiting, so the watchdog sees a live task
         self.last_error = None
         self.sent = 0
         self.failed = 0
@@ -176,11 +176,14 @@ class Uplink:
                     ep.receive(data, now)
                     continue
                 ep.tick(now)
-                if self.beat is not None:
-                    self.beat()
+                self.beat()
                 await asyncio.sleep_ms(_POLL_MS)
         finally:
             ep.cancel(token)
+
+
+def _no_beat():
+    pass
 
 
 def _udp_socket(host, port):
