@@ -6,12 +6,13 @@ import socket
 
 from protocol import cbor, coap, codes, options, senml
 from protocol.errors import OSCOREError
-from protocol.oscore import Context
+from protocol.oscore import Context, EchoRequired
 
 
 class MiniFleet:
-    def __init__(self, secret, salt, hub_sid, port, config=None, now=1767225600):
-        self.ctx = Context(secret, b"", hub_sid, salt)
+    def __init__(self, secret, salt, hub_sid, port, config=None, now=1767225600, fresh=False):
+        # fresh: a fleet that lost its replay window and must ask for Echo first (B.1.2)
+        self.ctx = Context(secret, b"", hub_sid, salt, window_known=not fresh)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
         self.sock.setblocking(False)
@@ -57,6 +58,9 @@ class MiniFleet:
         msg = coap.decode(data)
         try:
             inner, binding = self.ctx.unprotect_request(msg)
+        except EchoRequired as e:
+            self.sock.sendto(e.response.encode(), addr)
+            return True
         except OSCOREError:
             return True
         code, payload, etag = self._handle(inner)
