@@ -10,6 +10,7 @@ capped back-off between attempts, heartbeats that fail), just fewer times round.
 import asyncio
 import time
 
+from emulator.bthome_sensor import BTHomeSensor
 from tests.e2e.conftest import DEBOUNCE_S, DOOR, HUB, SENSORS
 
 OUTAGE_S = 8.0
@@ -85,3 +86,36 @@ async def test_configuration_change_is_fetched_and_applied(world):
     world.hub.send("door", room="entrance", opened=False)
     await world.until(lambda: world.fleet.events(HUB, "door"), 2, "the door event")
     assert world.fleet.events(HUB, "door")[0][1]["vb"] is False
+
+
+async def test_ble_button_as_panic_and_ble_door(world):
+    key = bytes(range(16))
+    button = BTHomeSensor("A4:C1:38:00:00:01", key=key)
+    door = BTHomeSensor("A4:C1:38:00:00:02")
+    sensors = [
+        *SENSORS,
+        {"id": "btn1", "kind": "panic", "room": "living", "flat": "3A", "ble": button.mac,
+         "key": key},
+        {"id": "bdoor", "kind": "door", "room": "entrance", "flat": "3A", "ble": door.mac},
+    ]  # fmt: skip
+    await world.booted()
+    world.fleet.set_config(HUB, sensors, hb=2, rd=300)
+    await world.console_has("configuration 00000002", 6)
+
+    def ble(sensor, adv):
+        world.hub.send("ble", addr=sensor.mac.hex(), adv=adv.hex())
+
+    # A forged plain advertisement from the keyed button is not a panic.
+    ble(button, BTHomeSensor("A4:C1:38:00:00:01").button("press"))
+    adv = button.button("press")
+    t0 = time.monotonic()
+    for _ in range(3):  # sensors repeat each advertisement; the hub takes it once
+        ble(button, adv)
+    await world.until(world.panics, 2, "the BLE panic")
+    assert time.monotonic() - t0 < 0.2
+    ble(door, door.door(opened=True))
+    await world.until(lambda: world.fleet.events(HUB, "door"), 2, "the BLE door")
+    await asyncio.sleep(0.3)
+    names = [r["n"] for _, r in world.panics()]
+    assert names == ["urn:dev:hub:hub-1:btn1/panic"]
+    assert world.fleet.events(HUB, "door")[0][1]["vb"] is True
