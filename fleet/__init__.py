@@ -1,0 +1,1 @@
+"""The fleet server: hubs' CoAP endpoint, people's web pages and API, one database."""

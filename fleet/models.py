@@ -1,0 +1,198 @@
+"""The fleet's tables. Schema changes go through Alembic migrations (fleet/migrations/),
+never create_all(). API schemas (Create/Update/Public) live beside their routes and
+reuse these field definitions where they can."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel
+
+
+def utcnow():
+    return datetime.now(UTC)  # aware UTC; SQLModel stores it as UTC on both databases
+
+
+# Roles (User.role). Each route states which roles may use it.
+ADMIN, TECHNICIAN, VOLUNTEER, CAREGIVER = "admin", "technician", "volunteer", "caregiver"
+ROLES = (ADMIN, TECHNICIAN, VOLUNTEER, CAREGIVER)
+
+# Hub lifecycle (Hub.state): provisioned → claimed → online ⇄ offline; revoked at any time.
+PROVISIONED, CLAIMED, ONLINE, OFFLINE, REVOKED = (
+    "provisioned",
+    "claimed",
+    "online",
+    "offline",
+    "revoked",
+)
+ROOMS = ("entrance", "kitchen", "bathroom", "bedroom", "living")
+
+
+class Condominium(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    address: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Flat(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("condominium_id", "label"),)
+    id: int | None = Field(default=None, primary_key=True)
+    condominium_id: int = Field(foreign_key="condominium.id", index=True)
+    label: str  # as on the door or letterbox: "3B", "scala A int. 7"
+    floor: int | None = None
+
+
+class Resident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    flat_id: int = Field(foreign_key="flat.id", index=True)
+    name: str
+    language: str = "it"  # for messages about and to this resident's circle
+    consent_date: date | None = None  # monitoring starts only with consent on record
+    away_until: datetime | None = None  # holiday mode: inactivity rules pause
+    notes: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    name: str
+    role: str = Field(index=True)  # one of ROLES
+    password_hash: str  # argon2id
+    language: str = "it"
+    phone: str = ""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VolunteerCondominium(SQLModel, table=True):
+    """Which condominiums a volunteer looks after (their only view of the data)."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    condominium_id: int = Field(foreign_key="condominium.id", primary_key=True)
+
+
+class CareCircleMember(SQLModel, table=True):
+    """A caregiver of a resident; `position` is the escalation order (1 is asked first)."""
+
+    __table_args__ = (UniqueConstraint("resident_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    position: int = 1
+    relation: str = ""  # "neighbour", "daughter", "social worker", …
+
+
+class AuthToken(SQLModel, table=True):
+    """A web session (cookie) or a tool's bearer token; only its SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(unique=True, index=True)
+    kind: str = "session"  # "session" or "bearer"
+    name: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    last_used: datetime | None = None
+
+
+class Hub(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: str = Field(unique=True, index=True)  # public name, also in SenML base names
+    oscore_id: bytes = Field(sa_column=Column(LargeBinary, unique=True, nullable=False))
+    # Master Secret and Salt, encrypted with the server's key (fleet/secrets.py).
+    secret_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default=PROVISIONED, index=True)
+    condominium_id: int | None = Field(default=None, foreign_key="condominium.id", index=True)
+    claim_code_hash: str | None = Field(default=None, index=True)  # cleared once claimed
+    hardware: str = "esp32"
+    firmware_version: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    activated_at: datetime | None = None
+    revoked_at: datetime | None = None
+    # Health, from heartbeats.
+    last_seen: datetime | None = Field(default=None, index=True)
+    uptime_s: int | None = None
+    rssi: int | None = None
+    free_heap: int | None = None
+    queue_depth: int | None = None
+    restarts: int = 0
+    reset_cause: str | None = None
+    last_error: str | None = None
+    config_etag: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
+class OscoreState(SQLModel, table=True):
+    """The server side of a hub's OSCORE context that must survive restarts: our sender
+    sequence number (saved ahead, RFC 8613 B.1.1) and the replay window of the hub's
+    requests, so no restart accepts a replay or reuses a number."""
+
+    hub_id: int = Field(foreign_key="hub.id", primary_key=True)
+    # Sequence numbers reach 2**40 (OSCORE) and 2**32 (outbox): 64-bit columns.
+    sender_seq: int = Field(default=0, sa_type=BigInteger)
+    replay_top: int = Field(default=-1, sa_type=BigInteger)
+    replay_bits: int = Field(default=0, sa_type=BigInteger)
+
+
+class Sensor(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("hub_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: int = Field(foreign_key="hub.id", index=True)
+    key: str  # the sensor id in SenML names: "<key>/<kind>"
+    kind: str  # a SenML kind (protocol/senml.py KINDS); pir sensors report "motion"
+    room: str  # one of ROOMS
+    flat_id: int | None = Field(default=None, foreign_key="flat.id", index=True)
+    pin: int | None = None
+    active_level: int = 1
+    i2c_addr: int | None = None
+    ble_addr: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    ble_key_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    checkin_s: int | None = None  # expected silence at most; None: no expectation
+    last_seen: datetime | None = None
+    battery: float | None = None
+
+
+class TelemetryReceipt(SQLModel, table=True):
+    """One row per (hub, outbox seq) stored: a retransmitted pack is acknowledged again
+    but stored only once."""
+
+    hub_id: int = Field(foreign_key="hub.id", primary_key=True)
+    seq: int = Field(primary_key=True, sa_type=BigInteger)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class Reading(SQLModel, table=True):
+    """A numeric measurement: temperature, humidity, battery, illuminance, RSSI."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: int = Field(foreign_key="hub.id", index=True)
+    sensor_id: int | None = Field(default=None, foreign_key="sensor.id", index=True)
+    kind: str = Field(index=True)
+    value: float
+    unit: str | None = None
+    t: datetime = Field(index=True)
+    seq: int = Field(sa_type=BigInteger)  # the outbox record it came in
+
+
+class Event(SQLModel, table=True):
+    """A change of state: motion, door, bed, panic, fall, smoke, gas, water, button."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: int = Field(foreign_key="hub.id", index=True)
+    sensor_id: int | None = Field(default=None, foreign_key="sensor.id", index=True)
+    kind: str = Field(index=True)
+    state: bool | None = None
+    text: str | None = None  # for button events: "press", "long_press", …
+    t: datetime = Field(index=True)
+    seq: int = Field(sa_type=BigInteger)
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str  # "create", "update", "delete", "login", "provision", "claim", "revoke", …
+    entity: str  # table name
+    entity_id: str = ""
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))

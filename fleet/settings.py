@@ -1,0 +1,57 @@
+"""Every setting of the fleet server, from FLEET_* environment variables or `.env`.
+
+Defaults work out of the box for a demo on one machine (SQLite file, demo secret key);
+production mode refuses to start with the demo key. Nothing reads settings at import
+time: call get_settings(), so tests and tools can set the environment first.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET_KEY = "demo-secret-key-do-not-use-in-production-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEET_", env_file=".env", extra="ignore")
+
+    environment: str = "development"  # "production" enables the safety checks below
+    database_url: str = "sqlite:///var/fleet.db"
+    # Encrypts hub secrets at rest and signs nothing else; rotate with care: hubs'
+    # OSCORE secrets are unreadable without it.
+    secret_key: str = DEMO_SECRET_KEY
+    coap_host: str = "127.0.0.1"
+    coap_port: int = 5683
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    heartbeat_interval_s: int = 60
+    offline_after_missed: int = 5  # heartbeats missed before a hub is marked offline
+    hub_rate_per_s: float = 20.0  # sustained CoAP requests per hub
+    hub_rate_burst: int = 40
+    claim_attempts_per_hour: int = 10  # per user and per client address
+    session_hours: int = 12
+    log_level: str = "INFO"
+
+    def check(self):
+        """Refuse settings that would be unsafe for real residents."""
+        if self.environment == "production":
+            if self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 32:
+                raise RuntimeError(
+                    "FLEET_SECRET_KEY must be set to a private value of 32+ characters "
+                    "in production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self):
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self):
+        return Path(self.database_url.split(":///", 1)[1]) if self.is_sqlite else None
+
+
+@lru_cache
+def get_settings():
+    return Settings().check()
