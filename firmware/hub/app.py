@@ -9,10 +9,8 @@ Tasks (each restarted by _guard if it crashes, each checking in with beat()):
 The main coroutine feeds the hardware watchdog only while every task checked in lately
 (a task inside an exchange counts as alive while the uplink is polling).
 
-Every event is on flash (hub.outbox) before anything tries to send it. SenML times: `bt`
-from the RTC once the fleet has set it; before that a record has no time on flash, the
-moment is kept in RAM and sent as a relative `t` (a record queued before a reboot with
-an unset clock goes without a time: the fleet takes its arrival).
+Every event is on flash (hub.outbox, through hub.telemetry) before anything tries to
+send it.
 """
 
 import asyncio
@@ -21,9 +19,10 @@ import time
 from hub import config, hal, sensors
 from hub.identity import load as load_identity
 from hub.outbox import Outbox
+from hub.telemetry import Telemetry
 from hub.uplink import Uplink
 from hub.version import VERSION
-from protocol import cbor, codes, senml
+from protocol import cbor, codes
 from protocol.contentformat import CBOR, SENML_CBOR
 from protocol.errors import CBORError
 
@@ -40,8 +39,6 @@ _WDT_MS = const(30_000)
 _STUCK_MS = const(20_000)  # a task silent this long stops the watchdog's feeding
 _LOG = "hub.log"
 _LOG_MAX = const(4096)
-_PACK_RECORDS = const(16)  # readings per outbox record: well inside its 1012 bytes
-_UNTIMED_MAX = const(64)
 _PRESS = (400,)  # buzzer/LED pattern, ms on/off: the press was felt
 _CONFIRMED = (100, 100, 100, 100, 100)  # the fleet has it
 
@@ -53,14 +50,12 @@ class App:
         self.box = outbox or Outbox("outbox")
         self.uplink = uplink or Uplink(ident)
         self.uplink.beat = self._uplink_alive
-        self.wifi = wifi or hal.Wifi()
-        self.bn = senml.base_name(ident.hub)
-        self.reset_cause = hal.reset_cause()
         self.wake = asyncio.Event()
+        self.wifi = wifi or hal.Wifi()
+        self.tele = Telemetry(self.box, ident.hub, self.wake, self.error)
+        self.reset_cause = hal.reset_cause()
         self.beats = {}
         self.tasks = {}
-        self.readings = {}
-        self.untimed = {}  # seq -> ticks_ms of the event, for records queued without a clock
         self.last_error = None
         self.synced = False
         self._in_uplink = []
@@ -170,7 +165,7 @@ class App:
     async def _readings(self):
         while True:
             await self.nap("readings", self.cfg.rd)
-            self.flush_readings()
+            self.tele.flush()
 
     async def _wifi(self):
         delay = 1
@@ -212,7 +207,7 @@ class App:
                 continue
             seq, urgent, payload = recs[0]
             resp = await self.request(
-                "send", codes.POST, "t", self._timed(seq, payload), "s=" + str(seq), SENML_CBOR
+                "send", codes.POST, "t", self.tele.timed(seq, payload), "s=" + str(seq), SENML_CBOR
             )
             code = 0 if resp is None else resp.code
             # A reading the fleet refuses outright (4.xx but 4.01) would block the queue
@@ -222,7 +217,7 @@ class App:
                 if refused:
                     self.error("fleet refused record " + str(seq) + ": " + codes.dotted(code))
                 self.box.ack([seq])
-                self.untimed.pop(seq, None)
+                self.tele.sent(seq)
                 if urgent:
                     self.box.flush()
                     self.signal(_CONFIRMED)
@@ -297,56 +292,7 @@ class App:
         kind = s["kind"]
         if kind == "panic" and value is True:
             self.signal(_PRESS)
-        self._queue([senml.reading(s["id"], kind, value)], kind in config.EMERGENCIES)
-
-    def reading(self, s, kind, value):
-        """A measurement, kept (the latest per sensor and kind) for the next batch."""
-        at = hal.wall_time() if hal.wall_valid() else None
-        self.readings[s["id"] + "/" + kind] = (s["id"], kind, value, at)
-
-    def flush_readings(self):
-        """Queue the kept measurements as SenML packs (non-urgent outbox records)."""
-        batch = list(self.readings.values())
-        self.readings = {}
-        bt = hal.wall_time() if hal.wall_valid() else None
-        for i in range(0, len(batch), _PACK_RECORDS):
-            recs = []
-            for sid, kind, value, at in batch[i : i + _PACK_RECORDS]:
-                t = at - bt if at is not None and bt is not None else None
-                recs.append(senml.reading(sid, kind, value, t))
-            self._queue(recs, False, bt)
-
-    def _queue(self, records, urgent, bt=None):
-        if bt is None and hal.wall_valid():
-            bt = hal.wall_time()
-        try:
-            seq = self.box.put(senml.encode(records, bn=self.bn, bt=bt), urgent)
-        except OSError as e:
-            self.error("outbox: " + repr(e))
-            return
-        if seq is None:
-            self.error("outbox full: reading refused")
-            return
-        if bt is None and len(self.untimed) < _UNTIMED_MAX:
-            self.untimed[seq] = time.ticks_ms()
-        self.wake.set()
-
-    def _timed(self, seq, payload):
-        # A record queued before the clock was set gets its age as a relative time.
-        t0 = self.untimed.get(seq)
-        if t0 is None:
-            return payload
-        age = time.ticks_diff(time.ticks_ms(), t0) // 1000
-        try:
-            pack = cbor.loads(payload)
-        except CBORError:
-            return payload
-        if not isinstance(pack, list):
-            return payload
-        for rec in pack:
-            if isinstance(rec, dict):
-                rec[senml.T] = rec.get(senml.T, 0) - age
-        return cbor.dumps(pack)
+        self.tele.event(s["id"], kind, value, kind in config.EMERGENCIES)
 
     # --- local signals -------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Sensor tasks: each reads one family of sensors from the configuration and hands what it
-sees to the app (`app.event(sensor, value)` for a change, `app.reading(sensor, kind,
-value)` for a measurement). A task checks in with `app.beat(name)` at least once a
+sees to the app (`app.event(sensor, value)` for a change, `app.tele.reading(sensor_id,
+kind, value)` for a measurement). A task checks in with `app.beat(name)` at least once a
 second while idle; the app restarts one that crashes, and cancels all of them when the
 configuration changes.
 
@@ -97,8 +97,8 @@ async def climate(app, sensors):
             values = done[addr]
             if values is not None and s["kind"] in ("temperature", "humidity"):
                 v = values[0] if s["kind"] == "temperature" else values[1]
-                app.reading(s, s["kind"], round(v, 2))
-        app.flush_readings()
+                app.tele.reading(s["id"], s["kind"], round(v, 2))
+        app.tele.flush()
 
 
 async def ble(app, sensors):
@@ -145,8 +145,8 @@ def _dispatch(app, s, readings):
     for obj, value in readings:
         if obj in wanted:
             if kind in ("temperature", "humidity"):
-                app.reading(s, kind, value)
+                app.tele.reading(s["id"], kind, value)
             else:
                 app.event(s, bool(value))
         elif obj == bthome.BATTERY:
-            app.reading(s, "battery", value)
+            app.tele.reading(s["id"], "battery", value)
