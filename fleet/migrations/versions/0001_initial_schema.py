@@ -304,7 +304,6 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_reading_t"), ["t"], unique=False)
 
 
-
 def downgrade():
     with op.batch_alter_table("reading", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reading_t"))
