@@ -1,0 +1,35 @@
+"""A hub's identity.cbor, written by provisioning: the map is checked by the hub's own
+module (firmware/hub/identity.py), so a file the tools write is one the hub accepts."""
+
+import importlib.util
+from pathlib import Path
+
+_SRC = Path(__file__).resolve().parents[1] / "firmware" / "hub" / "identity.py"
+
+
+def _hub_module():
+    # Loaded from its file: firmware/ is the hub's import root, not a package of ours.
+    spec = importlib.util.spec_from_file_location("_portineria_hub_identity", _SRC)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write(flash_dir, fields):
+    """Write identity.cbor at the root of `flash_dir` (a mounted hub's flash copy or an
+    emulated hub's flash directory); returns its path. Readable by the owner only."""
+    hub = _hub_module()
+    data = hub.dumps(fields)
+    path = Path(flash_dir) / hub.PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_bytes(data)
+    return path
+
+
+def read(flash_dir):
+    """The checked identity map from `flash_dir`, defaults filled in."""
+    from protocol import cbor
+
+    hub = _hub_module()
+    return hub.check(cbor.loads((Path(flash_dir) / hub.PATH).read_bytes()))
