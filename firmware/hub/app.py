@@ -61,6 +61,7 @@ class App:
         self._in_uplink = []
         self._uplink_beat = time.ticks_ms()
         self._outs = [hal.Output(g) for g in (ident.buzzer, ident.led) if g is not None]
+        self._signal_lock = asyncio.Lock()
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -297,22 +298,29 @@ class App:
     # --- local signals -------------------------------------------------------------------
 
     def signal(self, pattern):
-        """Buzzer and LED: on at once, then the pattern (ms on, off, on, ...)."""
+        """Buzzer and LED play the pattern (ms on, off, on, ...) after any pattern still
+        playing; a press signal (the first one) switches them on at once."""
         if self._outs:
-            for o in self._outs:
-                o.on()
+            if not self._signal_lock.locked():
+                for o in self._outs:
+                    o.on()
             asyncio.create_task(self._play(pattern))
 
     async def _play(self, pattern):
-        for i in range(len(pattern)):
+        await self._signal_lock.acquire()
+        try:
+            for i in range(len(pattern)):
+                for o in self._outs:
+                    if i % 2:
+                        o.off()
+                    else:
+                        o.on()
+                await asyncio.sleep_ms(pattern[i])
             for o in self._outs:
-                if i % 2:
-                    o.off()
-                else:
-                    o.on()
-            await asyncio.sleep_ms(pattern[i])
-        for o in self._outs:
-            o.off()
+                o.off()
+            await asyncio.sleep_ms(200)  # a gap, so two patterns are heard as two
+        finally:
+            self._signal_lock.release()
 
     # --- main loop -------------------------------------------------------------------------
 

@@ -74,6 +74,15 @@ async def main():
     seq, rec = fleet.events("panic")[0]
     assert rec["vb"] is True and rec["t"] >= fleet.now, rec
     board.drive(4, 1)
+    # The buzzer ends the press signal, then sounds three times for the fleet's 2.04.
+    rises, last = 0, board.line(25).out
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < 1200:
+        out = board.line(25).out
+        rises += out > last
+        last = out
+        await asyncio.sleep_ms(5)
+    assert rises == 3 and last == 0, rises
 
     # An outage at the fleet: the door event waits in the outbox and arrives once after.
     fleet.drop = 1000
@@ -83,6 +92,16 @@ async def main():
     fleet.drop = 0
     await until(lambda: fleet.events("door"), 8000, "door after the outage")
     assert fleet.events("door")[0][1]["vb"] is True
+
+    # Wi-Fi drops for half a second: a press meanwhile waits, then goes once reconnected.
+    now = board.now_ms()
+    board.wlan_outages.append((now, now + 500))
+    await until(lambda: not hub.wifi.isconnected(), 1500, "Wi-Fi loss seen")
+    board.drive(4, 0, bounces=1)
+    await asyncio.sleep_ms(100)
+    assert len(fleet.events("panic")) == 1
+    board.drive(4, 1)
+    await until(lambda: len(fleet.events("panic")) == 2, 4000, "panic after Wi-Fi is back")
 
     # Readings every second: the thermometer's values in a batch.
     await until(lambda: fleet.events("temperature"), 4000, "a temperature reading")
@@ -104,6 +123,16 @@ async def main():
     await until(lambda: hub.last_error and "crashed" in hub.last_error, 1000, "crash seen")
     await until(lambda: "wired" in hub.beats, 3000, "wired restarted")
     assert hub.stuck() is None
+
+    # A task that stops checking in stops the watchdog's feeding, which resets the hub.
+    fed = board.wdt_deadline
+    await asyncio.sleep_ms(1100)
+    assert board.wdt_deadline > fed  # healthy: fed every second
+    hub.beats["stuck"] = time.ticks_add(time.ticks_ms(), -25000)
+    await asyncio.sleep_ms(1100)
+    fed = board.wdt_deadline
+    await asyncio.sleep_ms(1100)
+    assert board.wdt_deadline == fed and "stuck" in hub.last_error
 
     hub_task.cancel()
     fleet_task.cancel()
