@@ -77,7 +77,7 @@ async def main():
     # The buzzer ends the press signal, then sounds three times for the fleet's 2.04.
     rises, last = 0, board.line(25).out
     t0 = time.ticks_ms()
-    while time.ticks_diff(time.ticks_ms(), t0) < 1200:
+    while time.ticks_diff(time.ticks_ms(), t0) < 2500 and not (rises == 3 and last == 0):
         out = board.line(25).out
         rises += out > last
         last = out
