@@ -168,6 +168,8 @@ class StandinFleet:
         }
         fields.update(extra)
         d = self.dir / hub_id
+        if d.exists():
+            raise ValueError(f"hub {hub_id} is already enrolled in {self.dir}")
         d.mkdir()
         (d / IDENTITY).write_bytes(cbor.dumps(fields))
         self._add_context(fields)
@@ -250,10 +252,13 @@ class StandinFleet:
 
 async def _serve(args):
     fleet = StandinFleet(args.state_dir)
+    port = args.port or free_udp_port(args.host)  # hubs must be told a real port
     for spec in args.enrol:
         hub_id, _, flash = spec.partition("=")
-        write_identity(flash, fleet.enrol(hub_id, host=args.host, port=args.port))
-    port = await fleet.start(args.host, args.port)
+        if not hub_id or not flash:
+            raise ValueError(f"--enrol wants HUB_ID=FLASH_DIR, not {spec!r}")
+        write_identity(flash, fleet.enrol(hub_id, host=args.host, port=port))
+    await fleet.start(args.host, port)
     print(f"stand-in fleet on {args.host}:{port}, hubs: {sorted(fleet._creds)}", flush=True)
     await asyncio.Event().wait()
 
@@ -268,6 +273,8 @@ def main(argv=None):
         asyncio.run(_serve(ap.parse_args(argv)))
     except KeyboardInterrupt:
         pass
+    except (ValueError, OSError) as e:  # a user's mistake: a sentence, not a traceback
+        raise SystemExit(f"standin_fleet: {e}") from None
 
 
 if __name__ == "__main__":
