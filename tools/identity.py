@@ -7,6 +7,10 @@ from pathlib import Path
 _SRC = Path(__file__).resolve().parents[1] / "firmware" / "hub" / "identity.py"
 
 
+class IdentityError(ValueError):
+    """The identity map would not be accepted by a hub; the message says which field."""
+
+
 def _hub_module():
     # Loaded from its file: firmware/ is the hub's import root, not a package of ours.
     spec = importlib.util.spec_from_file_location("_portineria_hub_identity", _SRC)
@@ -19,7 +23,10 @@ def write(flash_dir, fields):
     """Write identity.cbor at the root of `flash_dir` (a mounted hub's flash copy or an
     emulated hub's flash directory); returns its path. Readable by the owner only."""
     hub = _hub_module()
-    data = hub.dumps(fields)
+    try:
+        data = hub.dumps(fields)
+    except hub.IdentityError as e:
+        raise IdentityError(str(e)) from None
     path = Path(flash_dir) / hub.PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
