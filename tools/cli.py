@@ -83,23 +83,18 @@ def _identity_from_api(answer):
     return answer["hub_id"], answer.get("claim_code"), ident
 
 
-def _local(args):
-    """(settings, session) for --database mode."""
+def _local_call(args, fn):
+    """fn(settings, db) in --database mode, its failures turned into CLIErrors."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from fleet.db import make_engine, session
+    from fleet.services.enrolment import EnrolmentError
     from fleet.settings import Settings
 
     settings = Settings(database_url=args.database).check()
-    return settings, session(make_engine(settings.database_url))
-
-
-def _local_call(args, fn):
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from fleet.services.enrolment import EnrolmentError
-
-    settings, db = _local(args)
+    engine = make_engine(settings.database_url)
     try:
-        with db:
+        with session(engine) as db:
             return fn(settings, db)
     except EnrolmentError as e:
         raise CLIError(str(e)) from None
@@ -107,6 +102,8 @@ def _local_call(args, fn):
         raise CLIError(
             f"database error: {type(e).__name__} (is it migrated and reachable?)"
         ) from None
+    finally:
+        engine.dispose()
 
 
 # --- commands --------------------------------------------------------------------------
