@@ -88,13 +88,19 @@ def _local_call(args, fn):
     from sqlalchemy.exc import SQLAlchemyError
 
     from fleet.db import make_engine, session
+    from fleet.services import enrolment
     from fleet.services.enrolment import EnrolmentError
     from fleet.settings import Settings
 
-    settings = Settings(database_url=args.database).check()
+    try:
+        settings = Settings(database_url=args.database).check()
+    except RuntimeError as e:
+        raise CLIError(str(e)) from None
     engine = make_engine(settings.database_url)
     try:
         with session(engine) as db:
+            if not enrolment.key_opens_secrets(db, settings):
+                raise CLIError("FLEET_SECRET_KEY is not the fleet server's: set the same key")
             return fn(settings, db)
     except EnrolmentError as e:
         raise CLIError(str(e)) from None

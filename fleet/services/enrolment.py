@@ -305,3 +305,16 @@ def get_hub(db, hub_id):
 def is_accepted(hub):
     """Whether the CoAP side may accept a message from `hub` at all."""
     return hub is not None and hub.state in (PROVISIONED, CLAIMED, ONLINE, OFFLINE)
+
+
+def key_opens_secrets(db, settings):
+    """Whether settings.secret_key opens the hubs' sealed secrets (True with no hubs yet):
+    a tool sealing under another key would make hubs that can never connect."""
+    blob = db.exec(select(Hub.secret_enc).where(Hub.state != REVOKED).limit(1)).first()
+    if not blob:
+        return True
+    try:
+        secrets.unseal_hub_secret(settings, blob)
+    except secrets.SecretError:
+        return False
+    return True
