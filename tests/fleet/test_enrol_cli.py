@@ -57,10 +57,11 @@ def test_provision_then_revoke_then_reprovision(db_url, engine, tmp_path, capsys
 
 def test_database_mode_refuses_another_secret_key(db_url, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FLEET_SECRET_KEY", "the-servers-key-" + "x" * 30)
-    assert main(["--database", db_url, "provision", "--out", str(tmp_path / "a")]) == 0
+    argv = ["--database", db_url, "provision", "--label", str(tmp_path)]
+    assert main(argv + ["--out", str(tmp_path / "a")]) == 0
     monkeypatch.setenv("FLEET_SECRET_KEY", "another-key-" + "y" * 30)
     capsys.readouterr()
-    assert main(["--database", db_url, "provision", "--out", str(tmp_path / "b")]) == 1
+    assert main(argv + ["--out", str(tmp_path / "b")]) == 1
     assert capsys.readouterr().err == (
         "portineria: FLEET_SECRET_KEY is not the fleet server's: set the same key\n"
     )
