@@ -9,6 +9,7 @@ Nothing secret reaches a log line: fields whose name suggests a secret are repla
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else on a record came from `extra`.
@@ -39,10 +40,14 @@ class JSONFormatter(logging.Formatter):
             if name not in _STANDARD and not name.startswith("_"):
                 line[name] = _safe(name, value)
         if record.exc_info:
-            # The exception's type and place only: its message may quote a payload.
+            # The exception's type and where it was raised only: its message and the
+            # source lines may quote a payload or a secret.
             exc = record.exc_info[1]
             line["error"] = type(exc).__name__
-            line["trace"] = self.formatException(record.exc_info).splitlines()[-3:-1]
+            line["trace"] = [
+                f"{f.filename}:{f.lineno} in {f.name}"
+                for f in traceback.extract_tb(exc.__traceback__)[-5:]
+            ]
         return json.dumps(line, ensure_ascii=False)
 
 
