@@ -1,0 +1,91 @@
+"""`python -m fleet [--demo]`: the whole fleet server in one process and one event loop —
+the HTTP API (FastAPI on uvicorn) and the CoAP endpoint the hubs talk to — after
+bringing the database to the newest schema.
+
+One process keeps the CoAP side's caches (security contexts, revocations through
+enrolment.on_revoke) coherent with the API without any messaging between processes.
+Settings come from FLEET_* variables or .env (fleet/settings.py); production mode
+refuses the demo secret key and refuses --demo.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+
+log = logging.getLogger("fleet")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m fleet", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--demo", action="store_true", help="seed demo users and data, print the logins"
+    )
+    return parser
+
+
+def _print_demo_logins(settings, logins):
+    # On stdout, not in the logs: these passwords are for the person at the terminal.
+    print(f"Demo users for {settings.public_url} (new passwords on every --demo start):")
+    for role, email, password in logins:
+        print(f"  {role:<10} {email:<34} {password}")
+    sys.stdout.flush()
+
+
+async def serve(settings, engine):
+    """Run HTTP and CoAP until uvicorn is told to stop (SIGINT/SIGTERM)."""
+    import uvicorn
+
+    from fleet.app import create_app
+    from fleet.coap import start_server
+
+    app = create_app(settings, engine)
+    coap = await start_server(settings, engine)
+    log.info("coap listening", extra={"host": settings.coap_host, "port": settings.coap_port})
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # keep fleet.logging's JSON lines
+        proxy_headers=False,  # the claim rate limit counts addresses: trust none we did not see
+    )
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await coap.shutdown()
+
+
+def main(argv=None):
+    from fleet import logging as fleet_logging
+    from fleet.db import make_engine, migrate, session
+    from fleet.settings import get_settings
+
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except (RuntimeError, ValueError) as e:
+        print(f"fleet: {e}", file=sys.stderr)
+        return 1
+    if args.demo and settings.environment == "production":
+        print("fleet: --demo is refused in production", file=sys.stderr)
+        return 1
+    fleet_logging.setup(settings)
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    if args.demo:
+        from fleet import demo
+
+        with session(engine) as db:
+            _print_demo_logins(settings, demo.seed(db))
+    try:
+        asyncio.run(serve(settings, engine))
+    except OSError as e:  # a port in use, most likely: one sentence, not a traceback
+        print(f"fleet: cannot serve: {e.strerror or e}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
