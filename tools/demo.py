@@ -61,8 +61,9 @@ async def demo():
     print(f"Fleet (stand-in) on udp://127.0.0.1:{port}, 3 hubs behind a relay that loses 5%.")
     seen = 0
     try:
-        await fleet.wait_for(lambda: len({h for h, _, _ in fleet.heartbeats}) == 3, 30)
-        print("All three hubs are online (OSCORE heartbeats received).\n")
+        configured = lambda: all("configuration 00000001" in h.console() for h in hubs.values())  # noqa: E731
+        await fleet.wait_for(configured, 30)
+        print("All three hubs are online and configured over OSCORE.\n")
         hubs["hub-4b"].send("motion", room="kitchen")
         hubs["hub-5c"].send("door", room="entrance", opened=True)
         hubs["hub-3a"].send("motion", room="bedroom")
