@@ -1,0 +1,162 @@
+"""The resources hubs use (protocol/README.md): `t` telemetry, `hb` heartbeat and `c`
+configuration. Each one names its hub from the OSCORE context that unprotected the
+request, applies the hub's rate limit, re-reads the hub's row (so a revocation made by
+any process is honoured at once) and calls the shared services."""
+
+import logging
+import math
+import time
+
+import aiocoap
+import aiocoap.resource as resource
+from aiocoap import error
+from aiocoap.numbers.codes import Code
+from aiocoap.transports.oscore import OSCOREAddress
+from sqlalchemy.exc import SQLAlchemyError
+
+from fleet import metrics
+from fleet.db import session
+from fleet.models import Hub, utcnow
+from fleet.services import config, enrolment, health, telemetry
+from protocol import cbor
+from protocol.errors import ProtocolError
+
+log = logging.getLogger("fleet.coap")
+
+CF_CBOR = 60
+CF_SENML_CBOR = 112
+RETRY_AFTER_DB_S = 5  # Max-Age on a 5.03 while the database is unavailable
+
+
+class TokenBuckets:
+    """One token bucket per hub: `rate` requests per second sustained, `burst` at once."""
+
+    def __init__(self, rate, burst, clock=time.monotonic):
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets = {}  # hub pk -> (tokens, when)
+
+    def take(self, key):
+        """0 if a request may go ahead now, else the seconds until one may."""
+        now = self.clock()
+        tokens, then = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - then) * self.rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / self.rate if self.rate > 0 else 3600
+
+
+def _reply(code, text=b"", max_age=None):
+    msg = aiocoap.Message(code=code, payload=text)
+    if max_age is not None:
+        msg.opt.max_age = max_age
+    return msg
+
+
+class HubResource(resource.Resource):
+    name = ""
+
+    def __init__(self, server):
+        super().__init__()
+        self.server = server
+
+    async def render(self, request):
+        remote = request.remote
+        if not isinstance(remote, OSCOREAddress):
+            metrics.rejected.inc(reason="unprotected")
+            raise error.Unauthorized("OSCORE required")
+        ctx = remote.security_context
+        wait = self.server.limiter.take(ctx.hub_pk)
+        if wait:
+            metrics.rejected.inc(reason="rate_limited")
+            return _reply(Code.TOO_MANY_REQUESTS, b"slow down", max(1, math.ceil(wait)))
+        try:
+            with session(self.server.engine) as db:
+                hub = db.get(Hub, ctx.hub_pk)
+                if (
+                    hub is None
+                    or not enrolment.is_accepted(hub)
+                    or hub.oscore_id != ctx.recipient_id
+                ):
+                    self.server.credentials.forget(oscore_id=ctx.recipient_id)
+                    metrics.rejected.inc(reason="revoked")
+                    return _reply(Code.UNAUTHORIZED, b"hub not enrolled")
+                metrics.received.inc(resource=self.name)
+                return self.handle(db, hub, request)
+        except SQLAlchemyError:
+            log.exception("database unavailable while serving hub %s", ctx.hub_id)
+            metrics.rejected.inc(reason="database")
+            return _reply(Code.SERVICE_UNAVAILABLE, b"try again later", RETRY_AFTER_DB_S)
+
+    def _refuse(self, reason, code=Code.BAD_REQUEST):
+        metrics.rejected.inc(reason="bad_payload")
+        return _reply(code, reason.encode())
+
+
+class Telemetry(HubResource):
+    name = "t"
+
+    def handle(self, db, hub, request):
+        if request.code != Code.POST:
+            return _reply(Code.METHOD_NOT_ALLOWED)
+        cf = request.opt.content_format
+        if cf is not None and int(cf) != CF_SENML_CBOR:
+            return self._refuse("telemetry is SenML-CBOR", Code.UNSUPPORTED_CONTENT_FORMAT)
+        try:
+            seqs = [s for s in map(telemetry.parse_seq, request.opt.uri_query) if s is not None]
+            if len(seqs) != 1:
+                raise telemetry.TelemetryRejected("give s=<seq> once")
+            now = utcnow()
+            health.mark_seen(db, hub, now)
+            stored = telemetry.store_pack(db, hub, seqs[0], request.payload, now)
+        except telemetry.TelemetryRejected as e:
+            db.rollback()
+            return self._refuse(e.reason)
+        if not stored.duplicate:
+            metrics.stored.inc(stored.readings + stored.events)
+        return _reply(Code.CHANGED)
+
+
+class Heartbeat(HubResource):
+    name = "hb"
+
+    def handle(self, db, hub, request):
+        if request.code != Code.POST:
+            return _reply(Code.METHOD_NOT_ALLOWED)
+        try:
+            beat = cbor.loads(request.payload)
+            reply = health.heartbeat(db, self.server.settings, hub, beat, utcnow())
+        except ProtocolError:
+            return self._refuse("a heartbeat is a CBOR map")
+        except health.HeartbeatRejected as e:
+            db.rollback()
+            return self._refuse(e.reason)
+        return aiocoap.Message(code=Code.CHANGED, payload=cbor.dumps(reply), content_format=CF_CBOR)
+
+
+class Config(HubResource):
+    name = "c"
+
+    def handle(self, db, hub, request):
+        if request.code != Code.GET:
+            return _reply(Code.METHOD_NOT_ALLOWED)
+        now = utcnow()
+        health.mark_seen(db, hub, now)
+        cfg, etag = config.hub_config(db, self.server.settings, hub)
+        db.commit()
+        if etag in request.opt.etags:
+            return aiocoap.Message(code=Code.VALID, etag=etag)
+        return aiocoap.Message(
+            code=Code.CONTENT, payload=cbor.dumps(cfg), etag=etag, content_format=CF_CBOR
+        )
+
+
+def site(server):
+    s = resource.Site()
+    s.add_resource(["t"], Telemetry(server))
+    s.add_resource(["hb"], Heartbeat(server))
+    s.add_resource(["c"], Config(server))
+    return s

@@ -1,0 +1,83 @@
+"""The fleet's CoAP endpoint: an aiocoap server with aiocoap's own OSCORE, contexts from
+the database (context.py), the datagram guard (guard.py) and the hub resources
+(resources.py), plus the periodic health sweep.
+
+    server = CoapServer(settings, engine)
+    await server.start()            # binds settings.coap_host:coap_port (port 0: any)
+    server.port                     # the bound port
+    await server.stop()
+
+It runs on the caller's event loop, beside uvicorn in `python -m fleet`. The database
+work per request is a few short synchronous statements on the loop: small beside
+OSCORE's own cost, and it keeps the order of a hub's requests.
+"""
+
+import asyncio
+import logging
+
+import aiocoap
+from aiocoap.oscore_sitewrapper import OscoreSiteWrapper
+
+from fleet.coap import guard, resources
+from fleet.coap.context import HubCredentials
+from fleet.db import session
+from fleet.models import utcnow
+from fleet.services import enrolment, health
+
+log = logging.getLogger("fleet.coap")
+
+
+class CoapServer:
+    def __init__(self, settings, engine):
+        self.settings = settings
+        self.engine = engine
+        self.credentials = HubCredentials(engine, settings)
+        self.limiter = resources.TokenBuckets(settings.hub_rate_per_s, settings.hub_rate_burst)
+        self.port = None
+        self._context = None
+        self._sweeper = None
+
+    def _forget(self, hub_id, oscore_id):
+        self.credentials.forget(hub_id, oscore_id)
+
+    async def start(self):
+        site = OscoreSiteWrapper(resources.site(self), self.credentials)
+        host, port = self.settings.coap_host, self.settings.coap_port
+        # UDP only: aiocoap would also open CoAP over TCP and WebSockets by default.
+        self._context = await aiocoap.Context.create_server_context(
+            site, bind=(host, port), transports=["oscore", "udp6"]
+        )
+        guard.install(self._context)
+        for iface in guard._udp_interfaces(self._context):
+            self.port = iface._local_port()
+        enrolment.on_revoke.append(self._forget)
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="fleet health sweep")
+        log.info("CoAP endpoint on %s:%s", host, self.port)
+        return self.port
+
+    def sweep(self):
+        """Mark silent hubs offline now; returns their ids."""
+        with session(self.engine) as db:
+            return health.sweep(db, self.settings, utcnow())
+
+    async def _sweep_forever(self):
+        period = max(1, self.settings.heartbeat_interval_s)
+        while True:
+            try:
+                gone = self.sweep()
+            except Exception:  # a database hiccup must not end the sweeps
+                log.exception("health sweep failed")
+            else:
+                if gone:
+                    log.info("hubs offline: %s", ", ".join(gone))
+            await asyncio.sleep(period)
+
+    async def stop(self):
+        if self._forget in enrolment.on_revoke:
+            enrolment.on_revoke.remove(self._forget)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        if self._context is not None:
+            await self._context.shutdown()
+            self._context = None

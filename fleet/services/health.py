@@ -1,0 +1,137 @@
+"""Hub health: what heartbeats report, when a hub counts as online, and the sweep that
+marks silent hubs offline (protocol/README.md, heartbeat map).
+
+    mark_seen(db, hub, now)                    # any authenticated message; activates
+    reply = heartbeat(db, settings, hub, beat, now)   # -> reply map {1: time, 2: ETag}
+    gone = sweep(db, settings, now)            # hub ids just marked offline
+
+A hub is offline after settings.offline_after_missed heartbeat intervals without any
+message, and online again with the next one. The first message of a claimed hub
+activates it (enrolment.activate). Provisioned hubs not yet claimed are heard but stay
+provisioned: a hub on a technician's bench is not "online" for anyone.
+"""
+
+from datetime import UTC, timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from fleet import metrics
+from fleet.models import CLAIMED, OFFLINE, ONLINE, AuditLog, Hub
+from fleet.services import config, enrolment
+
+# Heartbeat map keys (protocol/README.md).
+UPTIME, FREE_HEAP, RSSI, QUEUE, FIRMWARE, LAST_ERROR, RESET_CAUSE, ETAG = range(1, 9)
+# Reply map keys.
+REPLY_TIME, REPLY_ETAG = 1, 2
+_INTS = (UPTIME, FREE_HEAP, QUEUE)
+# Bounds on text a hub sends, so a confused hub cannot fill the database.
+_TEXT_LIMITS = {FIRMWARE: 64, LAST_ERROR: 500, RESET_CAUSE: 32}
+_INT_LIMIT = 1 << 40
+
+
+class HeartbeatRejected(ValueError):
+    """A heartbeat that is not the documented map; `reason` is safe to send back."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _audit(db, action, hub, **detail):
+    # services/audit.py (the API engineer's) takes over when it lands.
+    try:
+        from fleet.services.audit import audit
+    except ImportError:
+        db.add(AuditLog(action=action, entity="hub", entity_id=hub.hub_id, detail=detail))
+        return
+    audit(db, None, action, "hub", hub.hub_id, **detail)
+
+
+def mark_seen(db, hub, now):
+    """Record that `hub` was just heard from (not committed unless its state changes,
+    which enrolment.activate commits)."""
+    hub.last_seen = now
+    db.add(hub)
+    if hub.state == OFFLINE:
+        _audit(db, "online", hub)
+    if hub.state in (CLAIMED, OFFLINE):
+        enrolment.activate(db, hub)
+
+
+def _check(beat):
+    if not isinstance(beat, dict):
+        raise HeartbeatRejected("a heartbeat is a CBOR map")
+    for key in _INTS:
+        value = beat.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _INT_LIMIT
+        ):
+            raise HeartbeatRejected(f"heartbeat key {key} is a non-negative integer")
+    rssi = beat.get(RSSI)
+    if rssi is not None and (isinstance(rssi, bool) or not isinstance(rssi, int)):
+        raise HeartbeatRejected("heartbeat key 3 is an integer or null")
+    if rssi is not None and not -200 <= rssi <= 50:
+        raise HeartbeatRejected("heartbeat RSSI out of range")
+    for key in _TEXT_LIMITS:
+        value = beat.get(key)
+        if value is not None and not isinstance(value, str):
+            raise HeartbeatRejected(f"heartbeat key {key} is text")
+    etag = beat.get(ETAG)
+    if etag is not None and (not isinstance(etag, bytes) or len(etag) > 8):
+        raise HeartbeatRejected("heartbeat key 8 is an ETag")
+
+
+def heartbeat(db, settings, hub, beat, now):
+    """Store a heartbeat's health fields on the hub, commit, and return the reply map:
+    the fleet's time and the ETag of the hub's current configuration."""
+    _check(beat)
+    uptime = beat.get(UPTIME)
+    if uptime is not None:
+        # A smaller uptime than last time: the hub rebooted in between.
+        if hub.uptime_s is not None and uptime < hub.uptime_s:
+            hub.restarts += 1
+        hub.uptime_s = uptime
+    if FREE_HEAP in beat:
+        hub.free_heap = beat[FREE_HEAP]
+    if RSSI in beat:
+        hub.rssi = beat[RSSI]
+    if QUEUE in beat:
+        hub.queue_depth = beat[QUEUE]
+    if beat.get(FIRMWARE) is not None:
+        hub.firmware_version = beat[FIRMWARE][: _TEXT_LIMITS[FIRMWARE]]
+    if LAST_ERROR in beat:
+        err = beat[LAST_ERROR]
+        hub.last_error = None if err is None else err[: _TEXT_LIMITS[LAST_ERROR]]
+    if beat.get(RESET_CAUSE) is not None:
+        hub.reset_cause = beat[RESET_CAUSE][: _TEXT_LIMITS[RESET_CAUSE]]
+    if ETAG in beat:
+        hub.config_etag = beat[ETAG]
+    mark_seen(db, hub, now)
+    etag = config.config_etag(db, settings, hub)
+    db.add(hub)
+    db.commit()
+    return {REPLY_TIME: int(now.timestamp()), REPLY_ETAG: etag}
+
+
+def offline_deadline(settings, now):
+    """Hubs last heard before this instant are offline."""
+    return now - timedelta(seconds=settings.heartbeat_interval_s * settings.offline_after_missed)
+
+
+def sweep(db, settings, now):
+    """Mark every online hub that has been silent too long offline (audited); refresh
+    the hubs-online gauge. Returns the hub ids marked offline, for logs."""
+    deadline = offline_deadline(settings, now)
+    stale = db.exec(select(Hub).where(Hub.state == ONLINE, Hub.last_seen < deadline)).all()
+    gone = []
+    for hub in stale:
+        hub.state = OFFLINE
+        db.add(hub)
+        seen = hub.last_seen if hub.last_seen.tzinfo else hub.last_seen.replace(tzinfo=UTC)
+        _audit(db, "offline", hub, last_seen=seen.isoformat())
+        gone.append(hub.hub_id)
+    db.commit()
+    online = db.exec(select(func.count(Hub.id)).where(Hub.state == ONLINE)).one()
+    metrics.hubs_online.set(online)
+    return gone
