@@ -37,11 +37,11 @@ async def serve(settings, engine):
     import uvicorn
 
     from fleet.app import create_app
-    from fleet.coap import start_server
+    from fleet.coap import CoapServer
 
     app = create_app(settings, engine)
-    coap = await start_server(settings, engine)
-    log.info("coap listening", extra={"host": settings.coap_host, "port": settings.coap_port})
+    coap = CoapServer(settings, engine)
+    await coap.start()
     config = uvicorn.Config(
         app,
         host=settings.http_host,
@@ -52,7 +52,7 @@ async def serve(settings, engine):
     try:
         await uvicorn.Server(config).serve()
     finally:
-        await coap.shutdown()
+        await coap.stop()
 
 
 def main(argv=None):
