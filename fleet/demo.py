@@ -8,7 +8,6 @@ fresh random passwords (returned, for printing), so no fixed password ever works
 import secrets
 from datetime import date
 
-from argon2 import PasswordHasher
 from sqlmodel import select
 
 from fleet.models import (
@@ -16,7 +15,6 @@ from fleet.models import (
     CAREGIVER,
     TECHNICIAN,
     VOLUNTEER,
-    AuditLog,
     CareCircleMember,
     Condominium,
     Flat,
@@ -24,6 +22,8 @@ from fleet.models import (
     User,
     VolunteerCondominium,
 )
+from fleet.security import hash_password
+from fleet.services.audit import audit
 
 USERS = (
     (ADMIN, "admin@demo.portineria.org", "Ada Admin"),
@@ -51,14 +51,13 @@ def _password():
 
 
 def _users(db):
-    hasher = PasswordHasher()
     made = []
     for role, email, name in USERS:
         password = _password()
         user = db.exec(select(User).where(User.email == email)).first()
         if user is None:
             user = User(email=email, name=name, role=role, password_hash="")
-        user.password_hash = hasher.hash(password)
+        user.password_hash = hash_password(password)
         user.active = True
         db.add(user)
         made.append((role, email, password))
@@ -102,7 +101,7 @@ def seed(db):
             if u.email.endswith("@demo.portineria.org")
         }
         _places(db, by_role[VOLUNTEER], by_role[CAREGIVER])
-        db.add(AuditLog(action="create", entity="demo", detail={"what": "demo data"}))
-    db.add(AuditLog(action="update", entity="user", detail={"what": "demo passwords"}))
+        audit(db, None, "create", "demo", "", what="demo data")
+    audit(db, None, "update", "user", "", what="demo users re-passworded")
     db.commit()
     return made

@@ -191,7 +191,7 @@ def cmd_provision(args):
 
         hub_id, code, ident = _local_call(args, run)
     else:
-        answer = _call(args, "POST", "/enrolment/provision", {"hardware": args.hardware})
+        answer = _call(args, "POST", "/api/enrolment/provision", {"hardware": args.hardware})
         args.claim_base = args.claim_base or args.server or os.environ["PORTINERIA_SERVER"]
         hub_id, code, ident = _identity_from_api(answer)
     _finish(args, hub_id, code, ident)
@@ -209,7 +209,7 @@ def cmd_reprovision(args):
 
         hub_id, code, ident = _local_call(args, run)
     else:
-        answer = _call(args, "POST", f"/enrolment/hubs/{args.hub}/reprovision")
+        answer = _call(args, "POST", f"/api/enrolment/hubs/{args.hub}/reprovision")
         args.claim_base = args.claim_base or args.server or os.environ["PORTINERIA_SERVER"]
         hub_id, code, ident = _identity_from_api(answer)
     _finish(args, hub_id, code, ident)
@@ -224,7 +224,7 @@ def cmd_revoke(args):
 
         _local_call(args, run)
     else:
-        _call(args, "POST", f"/enrolment/hubs/{args.hub}/revoke", {"reason": args.reason})
+        _call(args, "POST", f"/api/enrolment/hubs/{args.hub}/revoke", {"reason": args.reason})
     if args.json:
         print(json.dumps({"hub": args.hub, "state": "revoked"}))
     else:
