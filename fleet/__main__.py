@@ -79,6 +79,8 @@ def main(argv=None):
             _print_demo_logins(settings, demo.seed(db))
     try:
         asyncio.run(serve(settings, engine))
+    except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled: a clean stop
+        pass
     except OSError as e:  # a port in use, most likely: one sentence, not a traceback
         print(f"fleet: cannot serve: {e.strerror or e}", file=sys.stderr)
         return 1

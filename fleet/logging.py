@@ -62,4 +62,6 @@ def setup(settings, stream=None):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # Alembic narrates every plugin it loads at INFO; only its problems matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return handler
