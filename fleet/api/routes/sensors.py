@@ -60,7 +60,10 @@ class SensorBase(BaseModel):
     @field_validator("ble_addr")
     @classmethod
     def _mac(cls, v):
-        return None if v is None else _hex_bytes(v, 6, "ble_addr")
+        if v is None:
+            return None
+        text = _hex_bytes(v, 6, "ble_addr")
+        return ":".join(text[i : i + 2] for i in range(0, 12, 2))  # one spelling for all
 
 
 class SensorCreate(SensorBase):
@@ -172,7 +175,7 @@ def create_sensor(body: SensorCreate, request: Request, db: SessionDep, user: Wr
     data = body.model_dump(exclude={"hub_id", "ble_key", "ble_addr"})
     sensor = Sensor(**data, hub_id=hub.id)
     if body.ble_addr:
-        sensor.ble_addr = bytes.fromhex(body.ble_addr)
+        sensor.ble_addr = bytes.fromhex(body.ble_addr.replace(":", ""))
     if body.ble_key:
         sensor.ble_key_enc = secrets.seal(request.app.state.settings, bytes.fromhex(body.ble_key))
     _check(db, sensor, hub)
@@ -207,7 +210,7 @@ def update_sensor(
     before = _public(sensor, hub).model_dump()
     for name, value in fields.items():
         if name == "ble_addr":
-            sensor.ble_addr = bytes.fromhex(value) if value else None
+            sensor.ble_addr = bytes.fromhex(value.replace(":", "")) if value else None
         elif name == "ble_key":
             key = bytes.fromhex(value) if value else None
             sensor.ble_key_enc = secrets.seal(request.app.state.settings, key) if key else None
