@@ -20,7 +20,7 @@ import time
 
 from aiocoap import error, oscore
 from aiocoap.credentials import CredentialsMap
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from fleet import metrics, secrets
 from fleet.models import Hub, OscoreState
@@ -34,6 +34,11 @@ SEQ_CHUNK = 64  # sender sequence numbers reserved per database write
 NEGATIVE_TTL_S = 10.0  # an unknown kid is looked up again after this long
 _NEGATIVE_MAX = 10000
 _STATE = OscoreState.__table__
+_SAVE_WINDOW = (
+    update(_STATE)
+    .where(_STATE.c.hub_id == bindparam("pk"))
+    .values(replay_top=bindparam("top"), replay_bits=bindparam("bits"))
+)
 
 
 class StateStore:
@@ -55,11 +60,7 @@ class StateStore:
 
     def save_window(self, hub_pk, top, bits):
         with self.engine.begin() as conn:
-            done = conn.execute(
-                update(_STATE)
-                .where(_STATE.c.hub_id == hub_pk)
-                .values(replay_top=top, replay_bits=bits)
-            )
+            done = conn.execute(_SAVE_WINDOW, {"pk": hub_pk, "top": top, "bits": bits})
         if done.rowcount != 1:  # the row went with a revocation or re-provisioning
             raise oscore.ContextUnavailable("context was revoked")
 

@@ -12,6 +12,7 @@ import aiocoap.resource as resource
 from aiocoap import error
 from aiocoap.numbers.codes import Code
 from aiocoap.transports.oscore import OSCOREAddress
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import metrics
@@ -26,6 +27,10 @@ log = logging.getLogger("fleet.coap")
 CF_CBOR = 60
 CF_SENML_CBOR = 112
 RETRY_AFTER_DB_S = 5  # Max-Age on a 5.03 while the database is unavailable
+_HUBS = Hub.__table__
+_HUB = select(
+    _HUBS.c.id, _HUBS.c.hub_id, _HUBS.c.state, _HUBS.c.oscore_id, _HUBS.c.last_seen
+).where(_HUBS.c.id == bindparam("pk"))
 
 
 class TokenBuckets:
@@ -75,7 +80,8 @@ class HubResource(resource.Resource):
             return _reply(Code.TOO_MANY_REQUESTS, b"slow down", max(1, math.ceil(wait)))
         try:
             with session(self.server.engine) as db:
-                hub = db.get(Hub, ctx.hub_pk)
+                # Re-read on every request: a revocation by any process counts at once.
+                hub = db.connection().execute(_HUB, {"pk": ctx.hub_pk}).first()
                 if (
                     hub is None
                     or not enrolment.is_accepted(hub)
@@ -110,7 +116,7 @@ class Telemetry(HubResource):
             if len(seqs) != 1:
                 raise telemetry.TelemetryRejected("give s=<seq> once")
             now = utcnow()
-            health.mark_seen(db, hub, now)
+            health.heard(db, hub, now)
             stored = telemetry.store_pack(db, hub, seqs[0], request.payload, now)
         except telemetry.TelemetryRejected as e:
             db.rollback()
@@ -128,6 +134,7 @@ class Heartbeat(HubResource):
             return _reply(Code.METHOD_NOT_ALLOWED)
         try:
             beat = cbor.loads(request.payload)
+            hub = db.get(Hub, hub.id)
             reply = health.heartbeat(db, self.server.settings, hub, beat, utcnow())
         except ProtocolError:
             return self._refuse("a heartbeat is a CBOR map")
@@ -143,8 +150,7 @@ class Config(HubResource):
     def handle(self, db, hub, request):
         if request.code != Code.GET:
             return _reply(Code.METHOD_NOT_ALLOWED)
-        now = utcnow()
-        health.mark_seen(db, hub, now)
+        health.heard(db, hub, utcnow())
         cfg, etag = config.hub_config(db, self.server.settings, hub)
         db.commit()
         if etag in request.opt.etags:

@@ -12,8 +12,8 @@ store_pack commits on success and rolls back on refusal.
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from fleet.models import Event, Reading, Sensor, TelemetryReceipt
 from protocol import senml
@@ -110,62 +110,70 @@ def check_pack(hub, sensors, payload, now):
     return out
 
 
+_RECEIPT = TelemetryReceipt.__table__
+_SENSOR = Sensor.__table__
+# Statements built once: constructing them per message costs more than running them.
+_SEEN = select(_RECEIPT.c.seq).where(
+    _RECEIPT.c.hub_id == bindparam("hub"), _RECEIPT.c.seq == bindparam("seq")
+)
+_SENSORS = select(_SENSOR.c.id, _SENSOR.c.key, _SENSOR.c.kind).where(
+    _SENSOR.c.hub_id == bindparam("hub")
+)
+_ADD_RECEIPT = insert(_RECEIPT)
+_ADD_READINGS = insert(Reading.__table__)
+_ADD_EVENTS = insert(Event.__table__)
+_SENSOR_SEEN = (
+    update(_SENSOR)
+    .where(_SENSOR.c.id == bindparam("pk"))
+    .where(or_(_SENSOR.c.last_seen.is_(None), _SENSOR.c.last_seen < bindparam("when")))
+    .values(last_seen=bindparam("when"))
+)
+_SENSOR_BATTERY = update(_SENSOR).where(_SENSOR.c.id == bindparam("pk"))
+
+
 def store_pack(db, hub, seq, payload, now):
     """Store the pack once per (hub, seq); a repeat is acknowledged (Stored.duplicate)
     without touching anything. Raises TelemetryRejected for a pack the hub must not
-    resend unchanged (unknown sensor or kind, malformed SenML)."""
+    resend unchanged (unknown sensor or kind, malformed SenML). `hub` needs only `id`
+    and `hub_id` (a Hub or a row). Core statements on the session's connection, not the
+    ORM: this runs for every message a hub sends, and the ORM would cost more than
+    OSCORE does."""
     if not isinstance(seq, int) or not 0 <= seq < SEQ_LIMIT:
         raise TelemetryRejected("s must be a 32-bit sequence number")
-    if db.get(TelemetryReceipt, (hub.id, seq)) is not None:
+    conn = db.connection()
+    if conn.execute(_SEEN, {"hub": hub.id, "seq": seq}).first() is not None:
         return Stored(True)
-    rows = db.exec(select(Sensor).where(Sensor.hub_id == hub.id)).all()
+    rows = conn.execute(_SENSORS, {"hub": hub.id}).all()
     checked = check_pack(hub, {s.key: s for s in rows}, payload, now)
-    result = Stored(False)
-    db.add(TelemetryReceipt(hub_id=hub.id, seq=seq, received_at=now))
+    readings, events = [], []
+    latest, battery = {}, {}  # sensor pk -> newest time heard / battery level
     for sensor, kind, rec, when in checked:
         sensor_pk = sensor.id if sensor is not None else None
         if "v" in rec:
             value = float(rec["v"])
-            db.add(
-                Reading(
-                    hub_id=hub.id,
-                    sensor_id=sensor_pk,
-                    kind=kind,
-                    value=value,
-                    unit=rec.get("u"),
-                    t=when,
-                    seq=seq,
-                )
-            )
-            result.readings += 1
+            row = {"kind": kind, "value": value, "unit": rec.get("u")}
+            readings.append(row)
             if sensor is not None and kind == "battery":
-                sensor.battery = value
+                battery[sensor_pk] = value
         else:
-            state = rec.get("vb")
-            db.add(
-                Event(
-                    hub_id=hub.id,
-                    sensor_id=sensor_pk,
-                    kind=kind,
-                    state=state,
-                    text=rec.get("vs"),
-                    t=when,
-                    seq=seq,
-                )
-            )
-            result.events += 1
-        if sensor is not None and (sensor.last_seen is None or _aware(sensor.last_seen) < when):
-            sensor.last_seen = when
-            db.add(sensor)
+            row = {"kind": kind, "state": rec.get("vb"), "text": rec.get("vs")}
+            events.append(row)
+        row.update(hub_id=hub.id, sensor_id=sensor_pk, t=when, seq=seq)
+        if sensor is not None and (sensor_pk not in latest or latest[sensor_pk] < when):
+            latest[sensor_pk] = when
     try:
+        conn.execute(_ADD_RECEIPT, {"hub_id": hub.id, "seq": seq, "received_at": now})
+        if readings:
+            conn.execute(_ADD_READINGS, readings)
+        if events:
+            conn.execute(_ADD_EVENTS, events)
+        if latest:
+            conn.execute(_SENSOR_SEEN, [{"pk": k, "when": w} for k, w in latest.items()])
+        for sensor_pk, value in battery.items():
+            conn.execute(_SENSOR_BATTERY.values(battery=value), {"pk": sensor_pk})
         db.commit()
     except IntegrityError:
         # Another copy of the same record won the race to the receipt's primary key.
         db.rollback()
         return Stored(True)
-    return result
-
-
-def _aware(dt):
-    # SQLite hands datetimes back naive; they were stored as UTC.
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return Stored(False, len(readings), len(events))
