@@ -134,3 +134,21 @@ def test_anonymous_gets_401_on_every_api_route(api):
             assert c.request(method.upper(), concrete).status_code == 401
             checked += 1
     assert checked >= 20
+
+
+def test_changing_your_password_needs_the_old_one_and_ends_your_sessions(api):
+    c, w, _ = api
+    h = w.headers["care"]
+    url = "/api/users/me/password"
+    wrong = {"current_password": "guess", "new_password": "a brand new password"}
+    assert c.post(url, headers=h, json=wrong).status_code == 403
+    short = {"current_password": PASSWORD, "new_password": "short"}
+    assert c.post(url, headers=h, json=short).status_code == 422
+    good = {"current_password": PASSWORD, "new_password": "a brand new password"}
+    assert c.post(url, headers=h, json=good).status_code == 204
+    assert c.get("/api/users/me", headers=h).status_code == 401
+    old = c.post("/api/login", json={"email": "care@example.org", "password": PASSWORD})
+    new = c.post(
+        "/api/login", json={"email": "care@example.org", "password": "a brand new password"}
+    )
+    assert old.status_code == 401 and new.status_code == 200

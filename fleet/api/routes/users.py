@@ -127,6 +127,24 @@ def me(db: SessionDep, user: CurrentUser):
     return user_public(db, user)
 
 
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=12, max_length=1024)
+
+
+@router.post("/me/password", status_code=204, summary="Change your password")
+def change_password(body: PasswordChange, db: SessionDep, user: CurrentUser):
+    """Needs the current password; ends every session and token of yours, this one
+    included, so a stolen session does not outlive the change. Any logged-in user."""
+    if not security.verify_password(user.password_hash, body.current_password):
+        raise HTTPException(status_code=403, detail="the current password is wrong")
+    user.password_hash = security.hash_password(body.new_password)
+    db.add(user)
+    _end_sessions(db, user)
+    audit(db, user, "update", "user", user.id, changed={"password": "changed"})
+    db.commit()
+
+
 @router.get("", response_model=list[UserPublic], summary="List users")
 def list_users(db: SessionDep, _admin: Admin):
     """Every user, by id. Roles: admin."""
