@@ -23,7 +23,7 @@ LOG_EVERY_S = 60.0
 MAX_DATAGRAM = 1152  # RFC 7252 §4.6; protocol/README.md limits
 
 
-def _udp_interfaces(context):
+def udp_interfaces(context):
     for ri in context.request_interfaces:
         mm = getattr(ri, "token_interface", None)
         if isinstance(mm, MessageManager) and isinstance(
@@ -36,7 +36,7 @@ def install(context):
     """Put the guard in front of every UDP interface of an aiocoap server context.
     Returns how many interfaces it guards (a server without one is a setup error)."""
     count = 0
-    for iface in _udp_interfaces(context):
+    for iface in udp_interfaces(context):
         iface.datagram_msg_received = _guarded(iface, iface.datagram_msg_received)
         count += 1
     if not count:

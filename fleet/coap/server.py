@@ -48,7 +48,7 @@ class CoapServer:
             site, bind=(host, port), transports=["oscore", "udp6"]
         )
         guard.install(self._context)
-        for iface in guard._udp_interfaces(self._context):
+        for iface in guard.udp_interfaces(self._context):
             self.port = iface._local_port()
         enrolment.on_revoke.append(self._forget)
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="fleet health sweep")
