@@ -8,9 +8,11 @@ A user is found from the `Authorization: Bearer …` header (tools) or the sessi
 (web). No credentials, or dead ones: 401. A role the route does not admit: 403.
 """
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from fleet import security
@@ -18,6 +20,17 @@ from fleet.db import session
 from fleet.models import User
 
 COOKIE = "portineria_session"
+
+
+def as_utc(value):
+    """SQLite hands back naive datetimes; every one we store is UTC, so say so."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# A datetime field of a response model: always answered with its UTC offset.
+UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def get_db(request: Request):

@@ -46,6 +46,7 @@ def test_condominium_and_flat_lifecycle_is_audited(api):
     assert c.delete(f"/api/condominiums/{cid}", headers=h).status_code == 409  # has a flat
     patched = c.patch(f"/api/condominiums/{cid}", headers=h, json={"name": "Via Po 2"})
     assert patched.json()["name"] == "Via Po 2" and patched.json()["address"] == "Torino"
+    assert patched.json()["created_at"].endswith(("Z", "+00:00"))  # UTC on both databases
     assert c.delete(f"/api/flats/{flat.json()['id']}", headers=h).status_code == 204
     assert c.delete(f"/api/condominiums/{cid}", headers=h).status_code == 204
     assert c.get(f"/api/condominiums/{cid}", headers=h).status_code == 404

@@ -1,14 +1,20 @@
 """Condominiums: everyone logged in reads the ones in their scope (services/scope.py);
 only admins create, change or delete them."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from fleet.api.deps import CurrentUser, SessionDep, refuse_if_used, require, visible_or_404
+from fleet.api.deps import (
+    CurrentUser,
+    SessionDep,
+    UTCDatetime,
+    refuse_if_used,
+    require,
+    visible_or_404,
+)
 from fleet.models import ADMIN, Condominium, Flat, Hub, User, VolunteerCondominium
 from fleet.services import scope
 from fleet.services.audit import audit, changes
@@ -33,7 +39,7 @@ class CondominiumUpdate(BaseModel):
 
 class CondominiumPublic(CondominiumBase):
     id: int
-    created_at: datetime
+    created_at: UTCDatetime
 
 
 @router.get("", response_model=list[CondominiumPublic], summary="List condominiums")

@@ -2,14 +2,13 @@
 Provisioning, claiming and revoking are fleet/api/routes/enrolment.py. No response
 ever carries a hub's secret or OSCORE state."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 from sqlmodel import func, select
 
-from fleet.api.deps import SessionDep, require
+from fleet.api.deps import SessionDep, UTCDatetime, require
 from fleet.models import ADMIN, ONLINE, TECHNICIAN, VOLUNTEER, Hub, Sensor, User
 from fleet.services import scope
 
@@ -19,7 +18,7 @@ Reader = Annotated[User, Depends(require(ADMIN, TECHNICIAN, VOLUNTEER))]
 
 class HubHealth(BaseModel):
     online: bool
-    last_seen: datetime | None
+    last_seen: UTCDatetime | None
     uptime_s: int | None
     rssi: int | None
     free_heap: int | None
@@ -35,16 +34,12 @@ class HubPublic(BaseModel):
     condominium_id: int | None
     hardware: str
     firmware_version: str
-    created_at: datetime
-    claimed_at: datetime | None
-    activated_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UTCDatetime
+    claimed_at: UTCDatetime | None
+    activated_at: UTCDatetime | None
+    revoked_at: UTCDatetime | None
     sensors: int
     health: HubHealth
-
-
-def _utc(value):
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _public(hub, sensors):
@@ -54,14 +49,14 @@ def _public(hub, sensors):
         condominium_id=hub.condominium_id,
         hardware=hub.hardware,
         firmware_version=hub.firmware_version,
-        created_at=_utc(hub.created_at),
-        claimed_at=_utc(hub.claimed_at),
-        activated_at=_utc(hub.activated_at),
-        revoked_at=_utc(hub.revoked_at),
+        created_at=hub.created_at,
+        claimed_at=hub.claimed_at,
+        activated_at=hub.activated_at,
+        revoked_at=hub.revoked_at,
         sensors=sensors,
         health=HubHealth(
             online=hub.state == ONLINE,
-            last_seen=_utc(hub.last_seen),
+            last_seen=hub.last_seen,
             uptime_s=hub.uptime_s,
             rssi=hub.rssi,
             free_heap=hub.free_heap,

@@ -11,7 +11,7 @@ status: "away" while away_until is in the future, else "monitored" once consent 
 record, else "no-consent" (the hub's events are stored but nobody is alerted).
 """
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete
 from sqlmodel import select
 
-from fleet.api.deps import SessionDep, require, visible_or_404
+from fleet.api.deps import SessionDep, as_utc, require, visible_or_404
 from fleet.models import (
     ADMIN,
     CAREGIVER,
@@ -40,12 +40,6 @@ Admin = Annotated[User, Depends(require(ADMIN))]
 CAREGIVER_FIELDS = {"language", "notes", "away_until"}
 
 
-def _aware(value):
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # naive times are taken as UTC, as stored
-    return value
-
-
 class ResidentBase(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     language: str = Field(default="it", min_length=2, max_length=10)
@@ -56,7 +50,7 @@ class ResidentBase(BaseModel):
     @field_validator("away_until")
     @classmethod
     def _utc(cls, v):
-        return _aware(v)
+        return as_utc(v)
 
 
 class ResidentCreate(ResidentBase):
@@ -74,7 +68,7 @@ class ResidentUpdate(BaseModel):
     @field_validator("away_until")
     @classmethod
     def _utc(cls, v):
-        return _aware(v)
+        return as_utc(v)
 
 
 class ResidentPublic(ResidentBase):
@@ -95,7 +89,7 @@ class ResidentSummary(BaseModel):
 
 
 def status(resident, now=None):
-    away = _aware(resident.away_until)
+    away = as_utc(resident.away_until)
     if away is not None and away > (now or utcnow()):
         return "away"
     return "monitored" if resident.consent_date else "no-consent"
@@ -112,8 +106,8 @@ def _view(db, user, resident):
             status=status(resident),
         )
     data = resident.model_dump()
-    data["away_until"] = _aware(resident.away_until)
-    data["created_at"] = _aware(resident.created_at)
+    data["away_until"] = as_utc(resident.away_until)
+    data["created_at"] = as_utc(resident.created_at)
     return ResidentPublic(**data, status=status(resident))
 
 
@@ -176,7 +170,7 @@ def update_resident(resident_id: int, body: ResidentUpdate, db: SessionDep, user
     if "flat_id" in fields:
         _flat_for(db, user, fields["flat_id"])
     before = resident.model_dump()
-    before["away_until"] = _aware(before["away_until"])
+    before["away_until"] = as_utc(before["away_until"])
     diff = changes(before, fields)
     for name, value in fields.items():
         setattr(resident, name, value)

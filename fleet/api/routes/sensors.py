@@ -7,7 +7,6 @@ returned — SensorPublic says only whether one is set.
 """
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -16,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from fleet import secrets
-from fleet.api.deps import SessionDep, require, visible_or_404
+from fleet.api.deps import SessionDep, UTCDatetime, require, visible_or_404
 from fleet.models import ADMIN, TECHNICIAN, VOLUNTEER, Event, Flat, Hub, Reading, Sensor, User
 from fleet.services import scope
 from fleet.services.audit import audit, changes
@@ -101,7 +100,7 @@ class SensorPublic(SensorBase):
     id: int
     hub_id: str
     has_ble_key: bool
-    last_seen: datetime | None
+    last_seen: UTCDatetime | None
     battery: float | None
 
 

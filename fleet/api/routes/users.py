@@ -2,7 +2,6 @@
 the audit log — but deactivated, which also ends their sessions and tokens. Password
 hashes are never returned or audited."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -11,7 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from fleet import security
-from fleet.api.deps import CurrentUser, SessionDep, require
+from fleet.api.deps import CurrentUser, SessionDep, UTCDatetime, require
 from fleet.models import ADMIN, AuthToken, Condominium, User, VolunteerCondominium
 from fleet.services.audit import audit, changes
 
@@ -67,7 +66,7 @@ class UserUpdate(BaseModel):
 class UserPublic(UserBase):
     id: int
     active: bool
-    created_at: datetime
+    created_at: UTCDatetime
     condominium_ids: list[int]
 
 
