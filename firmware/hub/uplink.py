@@ -92,6 +92,10 @@ class Uplink:
         self._factory = sock_factory or _udp_socket
         self._sock = None
         self._lock = asyncio.Lock()
+        # Made once: recv() would allocate a datagram's worth on every poll, which at
+        # 2 ms polls churns and fragments a small heap.
+        self._rx = bytearray(_MAX_DATAGRAM)
+        self._rxv = memoryview(self._rx)
 
     def close(self):
         """Drop the socket (the network went away); the next request makes a new one."""
@@ -168,12 +172,9 @@ class Uplink:
                         self.last_error = "uplink: no answer from the fleet"
                         return None
                     ev = ep.next_event()
-                try:
-                    data = sock.recv(_MAX_DATAGRAM)
-                except OSError:
-                    data = None  # nothing yet (EAGAIN), or an ICMP error: keep waiting
-                if data:
-                    ep.receive(data, now)
+                n = _read(sock, self._rx)
+                if n:
+                    ep.receive(bytes(self._rxv[:n]), now)
                     continue
                 ep.tick(now)
                 self.beat()
@@ -184,6 +185,16 @@ class Uplink:
 
 def _no_beat():
     pass
+
+
+def _read(sock, buf):
+    """One datagram into buf; its length, or None when nothing has come."""
+    try:
+        if hasattr(sock, "recv_into"):  # CPython (the emulator)
+            return sock.recv_into(buf)
+        return sock.readinto(buf)  # MicroPython: None when nothing is waiting
+    except OSError:
+        return None  # nothing yet (EAGAIN), or an ICMP error: keep waiting
 
 
 def _udp_socket(host, port):

