@@ -51,10 +51,11 @@ def percentile(values, p):
 
 
 class Day:
-    __slots__ = ("gaps", "wake", "bed", "bed_s", "bath", "out_s", "away")
+    __slots__ = ("gaps", "bed_gaps", "wake", "bed", "bed_s", "bath", "out_s", "away")
 
     def __init__(self):
         self.gaps = [0.0] * 24  # longest quiet spell starting in each local hour, seconds
+        self.bed_gaps = [0.0] * 24  # the same for spells that began in bed
         self.wake = None  # minute of the first getting-up in the wake window
         self.bed = None  # bedtime: start minute of the night's quiet (may exceed 1440)
         self.bed_s = 0.0
@@ -63,23 +64,36 @@ class Day:
         self.away = False
 
     def to_list(self):
-        return [self.gaps, self.wake, self.bed, self.bed_s, self.bath, self.out_s, self.away]
+        return [
+            self.gaps,
+            self.bed_gaps,
+            self.wake,
+            self.bed,
+            self.bed_s,
+            self.bath,
+            self.out_s,
+            self.away,
+        ]
 
     @classmethod
     def from_list(cls, v):
         d = cls()
-        d.gaps, d.wake, d.bed, d.bed_s, d.bath, d.out_s, d.away = v
-        d.gaps = list(d.gaps)
+        d.gaps, d.bed_gaps, d.wake, d.bed, d.bed_s, d.bath, d.out_s, d.away = v
         return d
 
 
 class Baseline:
     """A learned routine. limits[h]: seconds of quiet allowed for a spell starting in local
-    hour h (None: not enough seen, the ceiling applies); wake/bedtime in local minutes."""
+    hour h while up (None: not enough seen, the ceiling applies); bed_limits[h] the same
+    for spells that began in bed (where not enough was seen: her longest learned in bed);
+    wake/bedtime in local minutes."""
 
-    def __init__(self, days=0, limits=None, wake=None, bedtime=None, bath=None, out_s=None):
+    def __init__(
+        self, days=0, limits=None, bed_limits=None, wake=None, bedtime=None, bath=None, out_s=None
+    ):
         self.days = days
         self.limits = limits or [None] * 24
+        self.bed_limits = bed_limits or [None] * 24
         self.wake = wake
         self.bedtime = bedtime
         self.bath_per_day = bath
@@ -103,8 +117,9 @@ class Learner:
             day = self.days[d] = Day()
         return day
 
-    def gap(self, start, end, out):
-        """A quiet spell between two activities (out: she was out of the flat)."""
+    def gap(self, start, end, out, in_bed=False):
+        """A quiet spell between two activities (out: she was out of the flat; in_bed: it
+        began with her in bed)."""
         d, m = self.clock.local(start)
         day = self._day(d)
         dur = end - start
@@ -112,8 +127,9 @@ class Learner:
             day.out_s += dur
             return
         h = int(m // 60)
-        if dur > day.gaps[h]:
-            day.gaps[h] = dur
+        gaps = day.bed_gaps if in_bed else day.gaps
+        if dur > gaps[h]:
+            gaps[h] = dur
         if dur >= _MIN_NIGHT_S and (m >= _NIGHT_FROM or m < _NIGHT_TO):
             evening, bed = (d, m) if m >= _NIGHT_FROM else (d - 1, m + 1440)
             night = self._day(evening)
@@ -157,25 +173,34 @@ class Learner:
         days = [self.days[k] for k in self.final_days(now)]
         if not days:
             return Baseline()
-        limits = []
-        for h in range(24):
-            near = ((h - 1) % 24, h, (h + 1) % 24)  # smoothing: the neighbours' spells count
-            samples = [x for x in (max(day.gaps[i] for i in near) for day in days) if x > 0]
-            if len(samples) < _MIN_SAMPLES:
-                limits.append(None)
-                continue
-            q = percentile(samples, s.gap_percentile)
-            limits.append(min(s.ceiling_s, max(s.floor_s, s.gap_factor * q + s.gap_margin_s)))
+        limits = self._limits([day.gaps for day in days])
+        bed_limits = self._limits([day.bed_gaps for day in days])
+        longest = max((x for x in bed_limits if x is not None), default=s.ceiling_s)
+        bed_limits = [longest if x is None else x for x in bed_limits]
         wakes = [day.wake for day in days if day.wake is not None]
         beds = [day.bed for day in days if day.bed is not None]
         return Baseline(
             days=len(days),
             limits=limits,
+            bed_limits=bed_limits,
             wake=percentile(wakes, s.wake_percentile) if len(wakes) * 2 >= len(days) else None,
             bedtime=percentile(beds, 0.5) % 1440 if beds else None,
             bath=sum(day.bath for day in days) / len(days),
             out_s=percentile([day.out_s for day in days], 0.5),
         )
+
+    def _limits(self, per_day):
+        s = self.s
+        limits = []
+        for h in range(24):
+            near = ((h - 1) % 24, h, (h + 1) % 24)  # smoothing: the neighbours' spells count
+            samples = [x for x in (max(g[i] for i in near) for g in per_day) if x > 0]
+            if len(samples) < _MIN_SAMPLES:
+                limits.append(None)
+                continue
+            q = percentile(samples, s.gap_percentile)
+            limits.append(min(s.ceiling_s, max(s.floor_s, s.gap_factor * q + s.gap_margin_s)))
+        return limits
 
     def to_dict(self):
         return {"since": self.since, "days": {str(k): v.to_list() for k, v in self.days.items()}}

@@ -44,7 +44,7 @@ _REASONS = {
     "low_battery": "battery_ok",
 }
 _STATE = (
-    "now", "last_act", "gap_door", "door_t", "open_t", "out", "last_up", "bath_since",
+    "now", "last_act", "gap_door", "door_t", "open_t", "out", "in_bed", "last_up", "bath_since",
     "night_door", "hub_seen", "first_t", "next_rebuild",
 )  # fmt: skip
 
@@ -67,6 +67,7 @@ class Engine:
         self.door_t = None  # last door event
         self.open_t = None  # last opening (a closing without one counts as one)
         self.out = False  # a door, and no motion inside since: she is out
+        self.in_bed = False  # the bed sensor says occupied (and nothing seen elsewhere since)
         self.last_up = None
         self.bath_since = None  # in the bathroom since, with nothing elsewhere after
         self.night_door = None
@@ -127,6 +128,7 @@ class Engine:
         elif kind == "bed":
             self.bath_since = None
             self._activity(t, False)
+            self.in_bed = bool(value)
         elif kind == "button":
             alarm = _BUTTON.get(value) if s.button_panic else None
             if alarm:
@@ -167,6 +169,8 @@ class Engine:
             self.bath_since = None
         if room in UP_ROOMS:
             self._up(t)
+        if room != "bedroom":
+            self.in_bed = False  # a missed bed exit
         if room != "bedroom" or self.settings.bedroom_resets:
             self._activity(t, False)
 
@@ -174,7 +178,7 @@ class Engine:
         last = self.last_act
         if last is not None and t > last and not self._away(last):
             # Door to door with nobody moving inside in between: time out of the flat.
-            self.learner.gap(last, t, self.gap_door and self.out and door)
+            self.learner.gap(last, t, self.gap_door and self.out and door, self.in_bed)
         if last is None or t >= last:
             self.last_act, self.gap_door = t, door
 
@@ -283,20 +287,23 @@ class Engine:
         """(seconds, how) of quiet allowed for a spell that started at `start`."""
         if self.out:
             return self.settings.hard_limit_s, "out"
-        return self.limit_at(self.clock.local(start)[1])
+        return self.limit_at(self.clock.local(start)[1], self.in_bed)
 
-    def limit_at(self, minute):
-        """(seconds, how) for a spell at home starting at that local minute; how is
-        "learned", "ceiling" (hour not learned), "default" or "hard" (still learning)."""
+    def limit_at(self, minute, in_bed=False):
+        """(seconds, how) for a spell at home starting at that local minute (in bed or up);
+        how is "learned", "learned_bed", "ceiling" (hour not learned), "default" or "hard"
+        (still learning)."""
         s = self.settings
         if self.baseline.days < s.min_days:
             if _in_window(minute, s.learning_day):
                 return min(s.learning_day_s, s.hard_limit_s), "default"
             return s.hard_limit_s, "hard"
-        learned = self.baseline.limits[int(minute // 60) % 24]
+        learned, how = self.baseline.limits[int(minute // 60) % 24], "learned"
+        if in_bed:
+            learned, how = self.baseline.bed_limits[int(minute // 60) % 24], "learned_bed"
         if learned is None:
             return min(s.ceiling_s, s.hard_limit_s), "ceiling"
-        return min(learned, s.hard_limit_s), "learned"
+        return min(learned, s.hard_limit_s), how
 
     def _inactivity(self, now, want, dues, blind, away):
         key = ("inactivity", None)

@@ -167,9 +167,12 @@ def _template(c):
     if c.rule != "inactivity":
         return c.rule
     how = c.facts.get("how")
-    return "inactivity/" + {"learned": "learned", "default": "default", "out": "out"}.get(
-        how, "limit"
-    )
+    return "inactivity/" + {
+        "learned": "learned",
+        "learned_bed": "learned",
+        "default": "default",
+        "out": "out",
+    }.get(how, "limit")
 
 
 def describe(c, lang=None):

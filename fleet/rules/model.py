@@ -125,6 +125,10 @@ class Settings:
 
     def __post_init__(self):
         object.__setattr__(self, "away_until", epoch(self.away_until))
+        if self.wake_time is not None:
+            object.__setattr__(self, "wake_time", _hhmm(self.wake_time))
+        for key in ("night", "learning_day", "wake_window"):
+            object.__setattr__(self, key, tuple(_hhmm(v) for v in getattr(self, key)))
 
     @classmethod
     def from_dict(cls, d):
@@ -134,13 +138,6 @@ class Settings:
         bad = sorted(set(d) - names)
         if bad:
             raise ValueError("unknown rule settings: " + ", ".join(bad))
-        d = dict(d)
-        for key in ("wake_time",):
-            if d.get(key) is not None:
-                d[key] = _hhmm(d[key])
-        for key in ("night", "learning_day", "wake_window"):
-            if key in d:
-                d[key] = tuple(_hhmm(v) for v in d[key])
         return cls(**d)
 
     def with_(self, **changes):
