@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     http_port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     heartbeat_interval_s: int = 60
+    readings_interval_s: int = 300  # how often a hub sends its batch of measurements
     offline_after_missed: int = 5  # heartbeats missed before a hub is marked offline
     hub_rate_per_s: float = 20.0  # sustained CoAP requests per hub
     hub_rate_burst: int = 40

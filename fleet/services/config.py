@@ -16,7 +16,6 @@ from fleet import secrets
 from fleet.models import Flat, Sensor
 from protocol import cbor
 
-READINGS_INTERVAL_S = 300  # how often a hub sends its batch of measurements
 ETAG_LENGTH = 8  # the most a CoAP ETag holds
 
 
@@ -48,7 +47,7 @@ def hub_config(db, settings, hub):
     ).all()
     cfg = {
         "hb": settings.heartbeat_interval_s,
-        "rd": READINGS_INTERVAL_S,
+        "rd": settings.readings_interval_s,
         "s": [sensor_entry(sensor, label, settings) for sensor, label in rows],
     }
     etag = hashlib.sha256(cbor.dumps(cfg)).digest()[:ETAG_LENGTH]
