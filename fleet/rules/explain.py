@@ -193,14 +193,14 @@ def describe(c, lang=None):
         "quiet": duration(c.at - c.since, lang),
         "limit": duration(f.get("limit_s", 0), lang),
         "in_room": prep + _room(room, lang) if room else "",
-        "wake": "%02d:%02d" % divmod(int(round(f.get("wake", 0))) % 1440, 60),
+        "wake": "{:02d}:{:02d}".format(*divmod(int(round(f.get("wake", 0))) % 1440, 60)),
         "part": {"it": ("di giorno", "di notte"), "en": ("daytime", "night-time")}[lang][
             bool(f.get("night"))
         ],
-        "limit_c": "%g" % f.get("limit_c", 0),
-        "c": "%.1f" % f.get("c", 0) if lang == "en" else ("%.1f" % f.get("c", 0)).replace(".", ","),
+        "limit_c": f"{f.get('limit_c', 0):g}",
+        "c": f"{f.get('c', 0):.1f}" if lang == "en" else f"{f.get('c', 0):.1f}".replace(".", ","),
         "kind": _KINDS[lang].get(f.get("kind"), f.get("kind") or ""),
-        "battery": "%d" % round(f.get("battery") or 0),
+        "battery": str(round(f.get("battery") or 0)),
     }
     text = _TEXTS[_template(c)][lang].format(**values)
     repeats = f.get("repeats")

@@ -3,11 +3,12 @@ rules are watching, for the resident's page and the morning summary."""
 
 from fleet.rules.explain import duration, language
 
-_HHMM = "%02d:%02d"
-
 
 def _hhmm(minute):
-    return None if minute is None else _HHMM % divmod(int(round(minute)) % 1440, 60)
+    if minute is None:
+        return None
+    h, m = divmod(int(round(minute)) % 1440, 60)
+    return f"{h:02d}:{m:02d}"
 
 
 _PAUSED = ("inactivity", "not_up", "bathroom")  # rules that holiday mode pauses
@@ -87,10 +88,10 @@ def routine(engine, lang=None):
     )
     climate = t(
         "climate",
-        heat="%g" % s.heat_c,
+        heat=f"{s.heat_c:g}",
         hold=d(s.heat_for_s),
-        hot="%g" % s.heat_urgent_c,
-        cold="%g" % s.cold_c,
+        hot=f"{s.heat_urgent_c:g}",
+        cold=f"{s.cold_c:g}",
     )
     rules = [
         ("alarms", True, t("alarms")),

@@ -7,13 +7,16 @@ Each resident lives 14 learning days, then `days` watched days (default 20 x 28)
 day with a fall in the living room at 10:00 after which she lies still.
 """
 
+import os
 import statistics
 import sys
 import time
 from collections import Counter
 from datetime import date
 
-from tests.fleet.rules_sim import ROME, LocalClock, engine_for, observations, play, resident_days
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+
+from tests.fleet.rules_sim import ROME, LocalClock, engine_for, observations, play, resident_days  # noqa: E402
 
 START = date(2026, 3, 2)  # the DST change (29 March) falls inside the run
 
