@@ -1,6 +1,6 @@
 """A stand-in for the fleet server, until fleet/ exists: an aiocoap server with aiocoap's
-own OSCORE, one security context per enrolled hub, serving `t`, `hb` and `c` exactly as
-protocol/README.md defines them.
+own OSCORE, one security context per enrolled hub, serving `t`, `hb`, `c` and the OTA
+resources `m` and `i` exactly as protocol/README.md defines them.
 
     fleet = StandinFleet(state_dir)
     ident = fleet.enrol("hub-1", port=relay_port)        # -> identity map for the hub
@@ -8,6 +8,7 @@ protocol/README.md defines them.
     fleet.set_config("hub-1", sensors=[...], hb=60, rd=300)
     port = await fleet.start()                            # 127.0.0.1, a free port
     await fleet.wait_for(lambda: fleet.events("hub-1", "panic"), timeout=5)
+    fleet.offer("hub-1", manifest, bundle)   # a release (tools/release.py) in hb replies
     await fleet.stop()
 
 Telemetry is stored once per (hub, s) in memory (`records`) and appended to
@@ -22,6 +23,7 @@ and writes its identity.cbor into FLASH_DIR first.
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import socket
@@ -112,6 +114,9 @@ class _Heartbeat(resource.Resource):
         cfg = self.fleet.configs.get(hub)
         if cfg is not None:
             reply[2] = cfg["v"]
+        offer = self.fleet.offers.get(hub)
+        if offer is not None:
+            reply[3] = {1: offer["seq"]}
         return aiocoap.Message(code=aiocoap.CHANGED, payload=cbor.dumps(reply), content_format=60)
 
 
@@ -133,6 +138,43 @@ class _Config(resource.Resource):
         )
 
 
+class _Release(resource.Resource):
+    """`m` or `i` of the release offered to the hub, cut into Block2 blocks here (not by
+    aiocoap, whose block cache cannot resume at block N), with an ETag per file."""
+
+    def __init__(self, fleet, key):
+        super().__init__()
+        self.fleet = fleet
+        self.key = key
+
+    async def needs_blockwise_assembly(self, request):
+        return False
+
+    async def render_get(self, request):
+        hub = _hub_of(request)
+        offer = self.fleet.offers.get(hub)
+        if offer is None:
+            raise aiocoap.error.NotFound("no update for this hub")
+        body = offer[self.key]
+        num, szx = 0, 6
+        if request.opt.block2 is not None:
+            num, szx = request.opt.block2.block_number, min(request.opt.block2.size_exponent, 6)
+        self.fleet.ota_gets.append((hub, self.key, num))
+        size = 16 << szx
+        if num * size >= len(body) and num:
+            raise aiocoap.error.BadRequest("block past the end")
+        chunk = body[num * size : (num + 1) * size]
+        more = (num + 1) * size < len(body)
+        return aiocoap.Message(
+            code=aiocoap.CONTENT,
+            payload=chunk,
+            etag=hashlib.sha256(body).digest()[:8],
+            block2=(num, more, szx),
+            size2=len(body),
+            content_format=18 if self.key == "m" else 42,
+        )
+
+
 class StandinFleet:
     def __init__(self, state_dir):
         self.dir = Path(state_dir)
@@ -143,6 +185,8 @@ class StandinFleet:
         self.heartbeats = []  # (hub, map, time.monotonic())
         self.configs = {}  # hub -> configuration map
         self.config_gets = []  # (hub, ETags the hub sent)
+        self.offers = {}  # hub -> {"seq", "m": signed manifest, "i": bundle}
+        self.ota_gets = []  # (hub, "m" or "i", block number) of every OTA request
         self._creds = CredentialsMap()
         self._server = None
         self.port = None
@@ -197,6 +241,17 @@ class StandinFleet:
         self.configs[hub_id] = {"v": etag, "hb": hb, "rd": rd, "s": list(sensors)}
         return etag
 
+    def offer(self, hub_id, manifest, bundle):
+        """Offer a release (tools/release.py's manifest.cose and bundle.bin) to a hub in
+        its heartbeat replies, until withdraw(); returns its sequence number."""
+        payload = cbor.loads(manifest).value[2]  # read, not verified: the hub verifies
+        seq = cbor.loads(payload)[2]
+        self.offers[hub_id] = {"seq": seq, "m": bytes(manifest), "i": bytes(bundle)}
+        return seq
+
+    def withdraw(self, hub_id):
+        self.offers.pop(hub_id, None)
+
     def _store(self, hub, seq, records):
         key = (hub, seq)
         if key in self.records:
@@ -238,6 +293,8 @@ class StandinFleet:
         site.add_resource(["t"], _Telemetry(self))
         site.add_resource(["hb"], _Heartbeat(self))
         site.add_resource(["c"], _Config(self))
+        site.add_resource(["m"], _Release(self, "m"))
+        site.add_resource(["i"], _Release(self, "i"))
         self.port = port or free_udp_port(host)
         self._server = await aiocoap.Context.create_server_context(
             OscoreSiteWrapper(site, self._creds), bind=(host, self.port)

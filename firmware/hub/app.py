@@ -58,6 +58,8 @@ class App:
         self.tasks = {}
         self.last_error = None
         self.synced = False
+        self.crashes = 0  # task crashes since boot: a copy on trial must have none
+        self.ota = _updater(self) if _ota_pending() else None
         self._in_uplink = []
         self._uplink_beat = time.ticks_ms()
         self._outs = [hal.Output(g) for g in (ident.buzzer, ident.led) if g is not None]
@@ -142,6 +144,7 @@ class App:
                 self.beats.pop(name, None)
                 raise
             except Exception as e:  # one sensor's bug must not take the hub down
+                self.crashes += 1
                 self.error(name + " crashed: " + repr(e))
             await self.nap(name, delay)
             delay = min(delay * 2, 60)
@@ -247,6 +250,8 @@ class App:
             7: self.reset_cause,
             8: self.cfg.etag,
         }
+        if self.ota is not None and self.ota.report is not None:
+            m[9] = self.ota.report
         resp = await self.request("hb", codes.POST, "hb", cbor.dumps(m), cf=CBOR)
         if resp is None or resp.code != codes.CHANGED:
             return False
@@ -260,9 +265,11 @@ class App:
         now = reply.get(1)
         if isinstance(now, int):
             hal.set_wall_time(now)
-        if not self.synced:
-            self.synced = True
-            _confirm_update()
+        self.synced = True
+        work = reply.get(3)
+        if isinstance(work, dict) and isinstance(work.get(1), int):
+            self.ota = self.ota or _updater(self)  # the OTA code loads only when needed
+            self.ota.offer(work[1])
         etag = reply.get(2)
         if isinstance(etag, bytes) and etag != self.cfg.etag:
             await self.fetch_config()
@@ -334,6 +341,8 @@ class App:
         reported = False
         while True:
             name = self.stuck()
+            if self.ota is not None:
+                self.ota.tick()
             if name is None:
                 wdt.feed()
                 reported = False
@@ -343,19 +352,25 @@ class App:
             await asyncio.sleep_ms(1000)
 
 
-def _confirm_update():
-    # boot.py gives a new app copy a few trial boots; reaching the fleet proves it healthy.
+def _ota_pending():
+    # A copy on trial (boot.py's ota.state) must prove itself; a rollback must be reported.
     try:
         with open("ota.state") as f:
-            parts = f.read().split()
-        if len(parts) == 3 and parts[2] != "ok":
-            import os
-
-            with open("ota.state.tmp", "w") as f:
-                f.write(parts[0] + " " + parts[1] + " ok")
-            os.rename("ota.state.tmp", "ota.state")
-    except (OSError, ValueError):
+            if f.read().split()[2:] != ["ok"]:
+                return True
+    except OSError:
         pass
+    try:
+        open("ota.rollback").close()
+        return True
+    except OSError:
+        return False
+
+
+def _updater(app):
+    from hub import ota
+
+    return ota.Updater(app)
 
 
 def run():

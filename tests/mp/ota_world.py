@@ -1,0 +1,61 @@
+# A hub's surroundings for hub/ota.py without a network: a fake app whose uplink answers
+# `m` and `i` from a release held in memory, cutting Block2 blocks as the fleet does.
+# Runs on CPython and on MicroPython (tests/mp/ota_checks.py).
+import asyncio
+
+from protocol import codes, options
+from protocol.coap import ACK, Message
+
+
+class FakeUplink:
+    def __init__(self, manifest, bundle, etag=None):
+        self.bodies = {"m": manifest, "i": bundle}
+        self.etag = etag  # of `i`; the fleet sends the first 8 bytes of its SHA-256
+        self.gets = []  # (path, block number) of each request
+        self.drop_after = -1  # requests answered before the link goes (-1: never)
+        self._lock = asyncio.Lock()
+
+    async def _request(self, msg):
+        path = msg.get(options.URI_PATH).decode()
+        value = msg.get_uint(options.BLOCK2, 6)
+        num, szx = value >> 4, value & 7
+        self.gets.append((path, num))
+        if self.drop_after == 0:
+            return None
+        if self.drop_after > 0:
+            self.drop_after -= 1
+        body = self.bodies[path]
+        size = 16 << szx
+        more = (num + 1) * size < len(body)
+        resp = Message(ACK, codes.CONTENT, payload=body[num * size : (num + 1) * size])
+        resp.add(options.ETAG, self.etag if path == "i" else b"m")
+        resp.add(options.BLOCK2, num << 4 | (8 if more else 0) | szx)
+        resp.add(options.SIZE2, len(body))
+        return resp
+
+
+class FakeApp:
+    def __init__(self, uplink):
+        self.uplink = uplink
+        self.beats = {}
+        self._in_uplink = []
+        self.synced = False
+        self.crashes = 0
+        self.lines = []
+
+    def beat(self, name):
+        self.beats[name] = 0
+
+    def log(self, text):
+        self.lines.append(text)
+
+
+def run_offer(updater, seq):
+    """Offer seq and run the update task it starts to its end."""
+
+    async def go():
+        updater.offer(seq)
+        if updater.task is not None:
+            await updater.task
+
+    asyncio.run(go())
