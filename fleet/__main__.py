@@ -32,8 +32,9 @@ def _print_demo_logins(settings, logins):
     sys.stdout.flush()
 
 
-async def serve(settings, engine):
-    """Run HTTP and CoAP until uvicorn is told to stop (SIGINT/SIGTERM)."""
+async def serve(settings, engine, stop=None):
+    """Run HTTP and CoAP until uvicorn is told to stop (SIGINT/SIGTERM), or until the
+    asyncio.Event `stop` is set by a caller running the server in-process."""
     import uvicorn
 
     from fleet.app import create_app
@@ -49,9 +50,18 @@ async def serve(settings, engine):
         log_config=None,  # keep fleet.logging's JSON lines
         proxy_headers=False,  # the claim rate limit counts addresses: trust none we did not see
     )
+    server = uvicorn.Server(config)
+
+    async def stop_when_asked():
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.ensure_future(stop_when_asked()) if stop is not None else None
     try:
-        await uvicorn.Server(config).serve()
+        await server.serve()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await coap.stop()
 
 
