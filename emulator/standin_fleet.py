@@ -295,10 +295,18 @@ class StandinFleet:
         site.add_resource(["c"], _Config(self))
         site.add_resource(["m"], _Release(self, "m"))
         site.add_resource(["i"], _Release(self, "i"))
-        self.port = port or free_udp_port(host)
-        self._server = await aiocoap.Context.create_server_context(
-            OscoreSiteWrapper(site, self._creds), bind=(host, self.port)
-        )
+        for attempt in range(5):
+            self.port = port or free_udp_port(host)
+            try:
+                self._server = await aiocoap.Context.create_server_context(
+                    OscoreSiteWrapper(site, self._creds), bind=(host, self.port)
+                )
+                break
+            except OSError:
+                # A free port can be taken between looking and binding (tests run side
+                # by side): look again, unless the caller named the port.
+                if port or attempt == 4:
+                    raise
         return self.port
 
     async def stop(self):
