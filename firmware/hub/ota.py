@@ -1,18 +1,15 @@
-"""Over-the-air updates of the application (protocol/README.md "OTA"). Imported only when
-the fleet offers an update, on the trial boot after one, or after a rollback: the heap
-is tight and this is rarely needed.
+"""Over-the-air updates of the application (protocol/README.md "OTA"), imported only on
+an offer, a trial boot or after a rollback: the heap is tight.
 
     up = Updater(app)   # reads what boot.py left: a trial to prove, a rollback to report
     up.offer(seq)       # from the heartbeat reply; starts the update task if it is news
     up.tick()           # every second: confirms a healthy trial, or resets a failing one
     up.report           # [state, seq, detail] for heartbeat key 9, or None
 
-An update: GET `m` (Block2) -> Ed25519 signature under the trusted keys, then sequence,
-hardware class and free flash; GET `i` (Block2, ETag = first 8 bytes of its SHA-256)
-into ota.bin, resuming after the blocks already on flash; SHA-256 of the whole; each file
-into the inactive slot (app0/app1) with its own digest checked; ota.state for boot.py's
-trial boots; reset. Until ota.state is written the running copy stays what boots, so a
-power cut anywhere leaves the old or the new application, never a mixture.
+GET `m` -> signature, sequence, hardware class, free flash; GET `i` into ota.bin from the
+blocks already there; its SHA-256; each file into the inactive slot, digest checked;
+ota.state for boot.py's trial; reset. Until ota.state is written the old copy is what
+boots, so a power cut anywhere leaves the old or the new application, never a mixture.
 """
 
 import asyncio
@@ -107,11 +104,12 @@ def _size(path):
         return -1
 
 
-def _remove(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+def _remove(*paths):
+    for p in paths:
+        try:
+            os.remove(p)
+        except OSError:
+            pass
 
 
 def _is_dir(path):
@@ -121,24 +119,31 @@ def _is_dir(path):
         return False
 
 
-def _du(path):
-    """Bytes the tree at path occupies, in whole filesystem blocks."""
+def _du(path, rm=False):
+    """Bytes the tree at path occupies, in whole filesystem blocks; rm: remove it."""
     if not _is_dir(path):
-        return _blocks(max(_size(path), 0))
-    return sum(_du(path + "/" + n) for n in os.listdir(path))
-
-
-def _rmtree(path):
-    if _is_dir(path):
-        for n in os.listdir(path):
-            _rmtree(path + "/" + n)
+        n = _blocks(max(_size(path), 0))
+        if rm:
+            _remove(path)
+        return n
+    n = sum(_du(path + "/" + e, rm) for e in os.listdir(path))
+    if rm:
         os.rmdir(path)
-    elif _size(path) >= 0:
-        os.remove(path)
+    return n
 
 
 def _blocks(n):
     return (n + _FS_BLOCK - 1) // _FS_BLOCK * _FS_BLOCK
+
+
+def _sha256(path, buf):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        n = f.readinto(buf)
+        while n:
+            h.update(memoryview(buf)[:n])
+            n = f.readinto(buf)
+    return h.digest()
 
 
 def state():
@@ -163,7 +168,7 @@ def _free():
     return hal.flash_free()[0]
 
 
-def _reset():
+def _reset():  # tests stand in for these two
     from hub import hal
 
     hal.reset()
@@ -250,8 +255,7 @@ class Updater:
             await self._download(m)
             self._install(m)
         except Refused as e:
-            for p in (_MANIFEST, _BUNDLE):
-                _remove(p)
+            _remove(_MANIFEST, _BUNDLE)
             self._note("refused", seq, str(e))
         except Exception as e:  # the link or the flash failed: resume at the next offer
             self._note("failed", seq, repr(e)[:40])
@@ -298,8 +302,7 @@ class Updater:
         raw = _read(_MANIFEST)
         m = self._verify(raw) if raw else None
         if m is None or m.get(_M_SEQ) != seq:
-            for p in (_MANIFEST, _BUNDLE):
-                _remove(p)  # progress for another release is worth nothing now
+            _remove(_MANIFEST, _BUNDLE)  # progress for another release is worth nothing
             buf = bytearray()
             if await self._fetch("m", 0, None, buf.extend) is None:
                 raise OSError("no answer from the fleet")
@@ -373,19 +376,12 @@ class Updater:
             if dl.offset != size:
                 _remove(_BUNDLE)
                 raise Refused("size")
-        h = hashlib.sha256()
-        buf = bytearray(_BLOCK)
-        with open(_BUNDLE, "rb") as f:
-            n = f.readinto(buf)
-            while n:
-                h.update(memoryview(buf)[:n])
-                n = f.readinto(buf)
-        if h.digest() != m[_M_DIGEST]:
+        if _sha256(_BUNDLE, bytearray(_BLOCK)) != m[_M_DIGEST]:
             raise Refused("integrity")
 
     def _install(self, m):
         new = _other(self.slot)
-        _rmtree(new)
+        _du(new, rm=True)
         os.mkdir(new)
         buf = bytearray(_BLOCK)
         with open(_BUNDLE, "rb") as f:
@@ -408,8 +404,7 @@ class Updater:
         _write(_STATE, new + " " + self.slot + " " + str(boots))
         _write(_SEQ, str(m[_M_SEQ]))
         self._note("updating", m[_M_SEQ], m.get(_M_VERSION))
-        for p in (_MANIFEST, _BUNDLE):
-            _remove(p)
+        _remove(_MANIFEST, _BUNDLE)
         _reset()
 
 
@@ -419,9 +414,11 @@ def _other(slot):
 
 def _copy(src, path, size, digest, buf):
     # Write one file of the bundle, then read it back: what is checked is what is stored.
-    d = path.rsplit("/", 1)[0]
-    if not _is_dir(d):
-        _mkdirs(d)
+    d = ""
+    for part in path.split("/")[:-1]:
+        d = d + "/" + part if d else part
+        if not _is_dir(d):
+            os.mkdir(d)
     with open(path, "wb") as out:
         left = size
         while left:
@@ -430,18 +427,5 @@ def _copy(src, path, size, digest, buf):
                 raise Refused("integrity")
             out.write(memoryview(buf)[:n])
             left -= n
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        n = f.readinto(buf)
-        while n:
-            h.update(memoryview(buf)[:n])
-            n = f.readinto(buf)
-    if h.digest() != digest:
+    if _sha256(path, buf) != digest:
         raise Refused("integrity")
-
-
-def _mkdirs(path):
-    head = path.rsplit("/", 1)[0] if "/" in path else ""
-    if head and not _is_dir(head):
-        _mkdirs(head)
-    os.mkdir(path)
