@@ -196,3 +196,105 @@ class AuditLog(SQLModel, table=True):
     entity: str  # table name
     entity_id: str = ""
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+# Alerts (fleet/alerts). Alert.state: open → notified → acknowledged → resolved.
+ALERT_OPEN, ALERT_NOTIFIED, ALERT_ACKNOWLEDGED, ALERT_RESOLVED = (
+    "open",
+    "notified",
+    "acknowledged",
+    "resolved",
+)
+FALSE_ALARM = "false_alarm"  # Alert.resolution when a person says nothing was wrong
+
+
+class Alert(SQLModel, table=True):
+    """One condition of one resident, from raised to resolved. Repeats of the same
+    (resident, rule, subject) fold into the unresolved alert: `open_key` holds that triple
+    while the alert is unresolved and NULL after, so the database allows only one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    rule: str = Field(index=True)
+    subject: str = ""  # a room or sensor id where the rule can hold several times at once
+    severity: str = Field(index=True)  # fleet.rules: critical, urgent, warning, technical
+    audience: str = "care"  # "care": the care circle; "tech": volunteers and technicians
+    state: str = Field(default=ALERT_OPEN, index=True)
+    open_key: str | None = Field(default=None, unique=True)
+    auto: bool = True  # False: only a person may resolve it (panic, fall, smoke, gas, water)
+    since: datetime  # when the condition began (the press, the start of the quiet spell)
+    opened_at: datetime = Field(index=True)
+    notified_at: datetime | None = None  # first notification delivered to a person
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = Field(default=None, foreign_key="user.id")
+    resolved_at: datetime | None = None
+    resolved_by: int | None = Field(default=None, foreign_key="user.id")  # None: cleared itself
+    resolution: str | None = None  # a Cleared reason, "handled", FALSE_ALARM, …
+    resolution_note: str = ""
+    repeats: int = 0
+    last_at: datetime | None = None  # the latest repeat
+    facts: dict = Field(default_factory=dict, sa_column=Column(JSON))  # for Condition.text
+    # Escalation: the level (index into the alert's ladder) last notified, the round (the
+    # ladder starts again after its last level), and when the next level is due.
+    level: int = -1
+    round: int = 0
+    escalate_at: datetime | None = Field(default=None, index=True)
+
+
+class AlertStep(SQLModel, table=True):
+    """One escalation step of an alert: who was called at which level and round. Unique per
+    (alert, step) so a step is never taken twice."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "step"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    step: int
+    level: int
+    round: int = 0
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    at: datetime
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: written in the transaction that changes the alert, delivered by the
+    worker. state: pending → sending → sent, or failed / cancelled. `idempotency_key` is
+    also the e-mail Message-ID and the webhook's Idempotency-Key, so a receiver can drop
+    the copy resent after a crash between sending and recording it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    channel: str  # "email", "webhook", "apprise"
+    recipient: str  # address or URL (apprise URLs may hold tokens: never shown in the API)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    idempotency_key: str = Field(unique=True)
+    state: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_try: datetime = Field(index=True)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RuleState(SQLModel, table=True):
+    """A resident's rules: settings overrides (fleet.rules.Settings fields) and the engine's
+    snapshot (learned routine and live state); `version` grows with every save so a cached
+    engine knows when it is stale."""
+
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
+    settings: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    snapshot: dict | None = Field(default=None, sa_column=Column(JSON))
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationSettings(SQLModel, table=True):
+    """How a user is told. Without a row: e-mail to User.email in User.language."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    email: str | None = None  # None: User.email; "" turns e-mail off
+    webhook_url: str = ""
+    webhook_secret_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    apprise_urls: list = Field(default_factory=list, sa_column=Column(JSON))
+    language: str | None = None  # None: User.language
