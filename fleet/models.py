@@ -278,14 +278,16 @@ class Notification(SQLModel, table=True):
 
 
 class RuleState(SQLModel, table=True):
-    """A resident's rules: settings overrides (fleet.rules.Settings fields) and the engine's
-    snapshot (learned routine and live state); `version` grows with every save so a cached
-    engine knows when it is stale."""
+    """A resident's rules: settings overrides (fleet.rules.Settings fields, and "escalation":
+    {"critical": [s, …], "other": [s, …]}, timeouts per level) and the engine's snapshot
+    (learned routine and live state); `version` grows with every save so a cached engine
+    knows when it is stale."""
 
     resident_id: int = Field(foreign_key="resident.id", primary_key=True)
     settings: dict = Field(default_factory=dict, sa_column=Column(JSON))
     snapshot: dict | None = Field(default=None, sa_column=Column(JSON))
     version: int = 0
+    due_at: datetime | None = Field(default=None, index=True)  # Engine.next_due()
     updated_at: datetime = Field(default_factory=utcnow)
 
 

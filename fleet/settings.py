@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     claim_attempts_per_hour: int = 10  # per user and per client address
     session_hours: int = 12
     log_level: str = "INFO"
+    # Alerts (fleet/alerts): how long each level of a care circle has to acknowledge
+    # before the next is called, and the outbox worker's pace.
+    alert_timeout_critical_s: int = 180
+    alert_timeout_s: int = 900  # urgent, warning and technical alerts
+    alerts_tick_s: float = 1.0  # rules, escalation and outbox checked at least this often
+    notify_max_attempts: int = 20  # then the notification is "failed"; escalation goes on
+    notify_backoff_s: float = 5.0  # doubled per attempt, up to notify_backoff_max_s
+    notify_backoff_max_s: float = 600.0
+    # E-mail; no smtp_host: e-mail notifications fail with that reason (other channels work).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "portineria@localhost"
+    smtp_timeout_s: float = 10.0
 
     def check(self):
         """Refuse settings that would be unsafe for real residents."""

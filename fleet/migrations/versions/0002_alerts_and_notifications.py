@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 05:52:48.624493
+Create Date: 2026-11-29 05:53:49.920380
 """
 
 import sqlalchemy as sa
@@ -85,6 +85,7 @@ def upgrade():
         sa.Column("settings", sa.JSON(), nullable=True),
         sa.Column("snapshot", sa.JSON(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["resident_id"],
@@ -92,6 +93,9 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("resident_id"),
     )
+    with op.batch_alter_table("rulestate", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rulestate_due_at"), ["due_at"], unique=False)
+
     op.create_table(
         "alertstep",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -161,6 +165,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_alertstep_alert_id"))
 
     op.drop_table("alertstep")
+    with op.batch_alter_table("rulestate", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rulestate_due_at"))
+
     op.drop_table("rulestate")
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_state"))
