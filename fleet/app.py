@@ -34,6 +34,7 @@ async def _readable_422(request: Request, exc: RequestValidationError):
 
 
 def create_app(settings=None, engine=None):
+    from fleet import web
     from fleet.api.routes import ROUTERS, ops
     from fleet.db import make_engine
     from fleet.settings import get_settings
@@ -46,4 +47,5 @@ def create_app(settings=None, engine=None):
     app.include_router(ops.router)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
+    web.install(app)  # the web pages (fleet/web/)
     return app

@@ -1,0 +1,21 @@
+"""The web pages: server-rendered with Jinja2 (templates/), a little htmx and our own
+script (static/), Italian by default and English on request (i18n.py).
+
+    fleet.web.install(app)   # what fleet.app.create_app calls: routes + HTML errors
+
+Pages by role: caregivers /care and /residents/{id}; volunteers /condo, /claim and the
+walk-test /hubs/{id}/walktest; technicians /fleet and /hubs/{id}; admins /admin and all
+of the above. Every page is behind login and reaches rows only through
+fleet.services.scope; a row outside the user's scope is a 404 page.
+"""
+
+from fleet.web import admin, auth, caregiver, fleetpages, volunteer
+from fleet.web.pages import PageError, page_error
+
+ROUTERS = (auth.router, caregiver.router, volunteer.router, fleetpages.router, admin.router)
+
+
+def install(app):
+    app.add_exception_handler(PageError, page_error)
+    for router in ROUTERS:
+        app.include_router(router)

@@ -1,0 +1,104 @@
+"""The admin's pages: users (deactivate and reactivate) and care circles (add and
+remove members). Every change is audited like the API's."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import delete
+from sqlmodel import select
+
+from fleet.db import session
+from fleet.models import ADMIN, CAREGIVER, VOLUNTEER, AuthToken, CareCircleMember, Resident, User
+from fleet.services.audit import audit
+from fleet.web.pages import Page, PageError, page_for
+
+router = APIRouter(include_in_schema=False)
+Admin = Annotated[Page, Depends(page_for(ADMIN))]
+
+
+@router.get("/admin")
+def admin_home(page: Admin, saved: int = 0):
+    with session(page.request.app.state.engine) as db:
+        users = db.exec(select(User).order_by(User.role, User.name)).all()
+        residents = db.exec(select(Resident).order_by(Resident.name)).all()
+        members = db.exec(select(CareCircleMember).order_by(CareCircleMember.position)).all()
+        by_id = {u.id: u for u in users}
+        circles = [
+            (r, [(m, by_id[m.user_id]) for m in members if m.resident_id == r.id])
+            for r in residents
+        ]
+        helpers = [u for u in users if u.role in (CAREGIVER, VOLUNTEER) and u.active]
+        return page.render(
+            "admin.html", users=users, circles=circles, helpers=helpers, saved=bool(saved)
+        )
+
+
+def _int(form, name):
+    value = str(form.get(name) or "")
+    if not value.isdigit():
+        raise PageError(404)
+    return int(value)
+
+
+def _done():
+    return RedirectResponse("/admin?saved=1", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/active")
+async def set_active(user_id: int, page: Admin, request: Request):
+    form = await request.form()
+    page.check_csrf(form)
+    active = form.get("active") == "1"
+    with session(request.app.state.engine) as db:
+        user = db.get(User, user_id)
+        if user is None or user.id == page.user.id:
+            raise PageError(404)  # an admin cannot lock themselves out
+        user.active = active
+        db.add(user)
+        if not active:
+            # Sessions and tokens end with the account, as in the API.
+            db.exec(delete(AuthToken).where(AuthToken.user_id == user.id))
+        audit(db, page.user, "update", "user", user.id, changed={"active": active})
+        db.commit()
+    return _done()
+
+
+@router.post("/admin/circles/{resident_id}/members")
+async def add_member(resident_id: int, page: Admin, request: Request):
+    form = await request.form()
+    page.check_csrf(form)
+    user_id, position = _int(form, "user_id"), _int(form, "position")
+    relation = str(form.get("relation") or "")[:50]
+    with session(request.app.state.engine) as db:
+        user = db.get(User, user_id)
+        if db.get(Resident, resident_id) is None or user is None:
+            raise PageError(404)
+        if user.role not in (CAREGIVER, VOLUNTEER):
+            raise PageError(404)
+        exists = db.exec(
+            select(CareCircleMember).where(
+                CareCircleMember.resident_id == resident_id, CareCircleMember.user_id == user_id
+            )
+        ).first()
+        member = exists or CareCircleMember(resident_id=resident_id, user_id=user_id)
+        member.position, member.relation = position, relation
+        db.add(member)
+        db.flush()
+        detail = {"resident_id": resident_id, "user_id": user_id, "position": position}
+        audit(db, page.user, "update", "care_circle", member.id, **detail)
+        db.commit()
+    return _done()
+
+
+@router.post("/admin/circles/members/{member_id}/remove")
+async def remove_member(member_id: int, page: Admin, request: Request):
+    page.check_csrf(await request.form())
+    with session(request.app.state.engine) as db:
+        member = db.get(CareCircleMember, member_id)
+        if member is None:
+            raise PageError(404)
+        db.delete(member)
+        audit(db, page.user, "delete", "care_circle", member_id, resident_id=member.resident_id)
+        db.commit()
+    return _done()

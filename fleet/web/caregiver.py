@@ -1,0 +1,86 @@
+"""The caregiver's pages: the residents they look after with a clear status, and a
+resident's day as a picture with the routine the rules have learned. Admins may open
+them too; every resident is reached through fleet.services.scope."""
+
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from fleet.db import session
+from fleet.models import ADMIN, CAREGIVER, Condominium, Flat, Resident, utcnow
+from fleet.rules import Engine, routine
+from fleet.rules import Settings as RuleSettings
+from fleet.services import scope
+from fleet.web import alerts, charts
+from fleet.web.pages import TZ, Page, PageError, page_for
+from fleet.web.status import day_rows, last_activity, status
+
+router = APIRouter(include_in_schema=False)
+Carer = Annotated[Page, Depends(page_for(ADMIN, CAREGIVER))]
+
+
+def _place(db, resident):
+    flat = db.get(Flat, resident.flat_id)
+    return flat, db.get(Condominium, flat.condominium_id)
+
+
+@router.get("/care")
+def my_residents(page: Carer):
+
+    now = utcnow()
+    rows = []
+    with session(page.request.app.state.engine) as db:
+        for r in db.exec(scope.visible(page.user, Resident).order_by(Resident.name)).all():
+            level, reasons = status(db, r, now, page.t)
+            flat, condo = _place(db, r)
+            rows.append({"r": r, "level": level, "reasons": reasons, "flat": flat, "condo": condo})
+        open_alerts = alerts.open_for(db, [row["r"].id for row in rows])
+        return page.render("care.html", rows=rows, alerts=open_alerts)
+
+
+def _routine(db, resident, lang):
+    snap = alerts.rules_snapshot(db, resident.id)
+    if snap is None:
+        return None
+    settings = RuleSettings(name=resident.name.split()[0], language=lang)
+    return routine(Engine.restore(settings, snap), lang)
+
+
+def _day(text):
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise PageError(404) from None
+
+
+@router.get("/residents/{resident_id}")
+def resident_day(resident_id: int, page: Carer, day: str | None = None):
+
+    now = utcnow()
+    shown = _day(day) or now.astimezone(TZ).date()
+    start = datetime(shown.year, shown.month, shown.day, tzinfo=TZ)
+    end = start + timedelta(days=1)
+    with session(page.request.app.state.engine) as db:
+        resident = scope.get(db, page.user, Resident, resident_id)
+        if resident is None:
+            raise PageError(404)
+        sensors, events, temps = day_rows(db, resident, start, end)
+        level, reasons = status(db, resident, now, page.t)
+        flat, condo = _place(db, resident)
+        ctx = {
+            "r": resident,
+            "flat": flat,
+            "condo": condo,
+            "level": level,
+            "reasons": reasons,
+            "day": shown,
+            "prev_day": shown - timedelta(days=1),
+            "next_day": shown + timedelta(days=1) if shown < now.astimezone(TZ).date() else None,
+            "strip": charts.activity_strip(events, sensors, start),
+            "curve": charts.temperature_curve(temps, start),
+            "last": last_activity(db, [s.id for s in sensors]),
+            "routine": _routine(db, resident, page.lang),
+            "alerts": alerts.open_for(db, [resident.id]),
+        }
+        return page.render("resident.html", **ctx)
