@@ -8,12 +8,16 @@ at a random moment of the run. Against the stand-in fleet (the default) each hub
 enrolled and configured here; with `--identities DIR` the hubs use the identity.cbor
 files under DIR/<hub>/ (as provisioning wrote them), and the server they name (or
 `--server HOST:PORT`) is whatever speaks the wire profile; it sends the configuration.
+With `--fleet` the server is the real one (fleet/, `serve()` in this process) on a fresh
+SQLite database under the work directory (or `--db URL`, e.g. an empty PostgreSQL
+database): every hub is provisioned and claimed through its enrolment service, as a
+technician and a volunteer would, and its sensors registered as Sensor rows.
 
 At the end it waits for every hub to drain its outbox, then prints the figures: hubs
 that heartbeated, panics delivered (and delivered twice), messages per second, panic
-latency percentiles (press sent to the hub -> stored at the stand-in, the 30 ms debounce
-included), and each hub process's memory (PSS) and CPU. The stand-in's figures exist
-only when it is the server.
+latency percentiles (press sent to the hub -> stored by the server, the 30 ms debounce
+included), and each hub process's memory (PSS) and CPU. The server's figures exist only
+when it runs here (stand-in or `--fleet`).
 """
 
 import argparse
@@ -21,13 +25,15 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import time
+from datetime import UTC
 from pathlib import Path
 
 from emulator import routine, scenario
 from emulator.sensors import DEFAULT_WIRING
-from emulator.standin_fleet import StandinFleet, write_identity
+from emulator.standin_fleet import StandinFleet, free_udp_port, write_identity
 from emulator.supervisor import Hub, provision
 
 _KIND = {"motion": "motion", "door": "door", "bed": "bed", "panic": "panic"}
@@ -83,9 +89,149 @@ def _pct(xs, p):
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
 
 
+def _free_tcp_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RealFleet:
+    """The fleet server (fleet/) in this process, with its HTTP and CoAP sides, on a
+    database of its own; hubs are enrolled through fleet.services.enrolment and their
+    figures read back from the database (only the hubs enrolled here are counted, so an
+    already used PostgreSQL database still gives this run's figures)."""
+
+    def __init__(self, work, db_url=None, hb=10, rd=30):
+        from fleet.settings import Settings
+
+        self.work = Path(work)
+        self.settings = Settings(
+            database_url=db_url or f"sqlite:///{self.work / 'fleet.db'}",
+            coap_port=free_udp_port(),
+            http_port=_free_tcp_port(),
+            heartbeat_interval_s=hb,
+            readings_interval_s=rd,
+        )
+        self.engine = None
+        self.rows = {}  # hub id -> Hub row id
+        self._stop = None
+        self._server = None
+        self._admin = self._condo = None
+
+    def _db(self):
+        from fleet.db import session
+
+        return session(self.engine)
+
+    async def start(self):
+        from fleet.__main__ import serve
+        from fleet.db import make_engine, migrate
+        from fleet.models import ADMIN, Condominium, User
+        from fleet.security import hash_password
+
+        self.work.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(migrate, self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url)
+        tag = secrets.token_hex(4)
+        with self._db() as db:
+            # Nobody logs in as this user: its password is random and never shown.
+            admin = User(email=f"fleetrun-{tag}@example.invalid", name="fleetrun", role=ADMIN,
+                         password_hash=hash_password(secrets.token_urlsafe(16)))  # fmt: skip
+            condo = Condominium(name=f"fleetrun {tag}")
+            db.add_all([admin, condo])
+            db.commit()
+            self._admin, self._condo = admin, condo.id
+        self._stop = asyncio.Event()
+        self._server = asyncio.ensure_future(serve(self.settings, self.engine, self._stop))
+        return self.settings.coap_port
+
+    def enrol(self, flat_label, sensors, **identity):
+        """Provision a hub as a technician does, claim it into the run's condominium, and
+        register its sensors in a new flat; returns (hub id, identity map)."""
+        from fleet.models import Flat, Sensor
+        from fleet.services import enrolment
+
+        s = self.settings
+        with self._db() as db:
+            made = enrolment.provision(db, s, self._admin, host="127.0.0.1", port=s.coap_port,
+                                       ssid="portineria", wkey="", **identity)  # fmt: skip
+            enrolment.claim(db, s, self._admin, made.claim_code, "fleetrun", self._condo)
+            flat = Flat(condominium_id=self._condo, label=flat_label)
+            db.add(flat)
+            db.flush()
+            for e in sensors:
+                db.add(Sensor(hub_id=made.hub.id, key=e["id"], kind=e["kind"], room=e["room"],
+                              flat_id=flat.id, pin=e.get("pin"), active_level=e.get("active", 1),
+                              i2c_addr=e.get("i2c")))  # fmt: skip
+            db.commit()
+        self.rows[made.hub.hub_id] = made.hub.id
+        return made.hub.hub_id, made.identity
+
+    async def stop(self):
+        if self._server is not None:
+            self._stop.set()
+            await self._server
+            self._server = None
+        if self.engine is not None:
+            self.engine.dispose()
+
+    # --- what the server stored, for this run's hubs --------------------------------------
+
+    def health(self):
+        """{hub id: (state, uptime_s, queue_depth)}, the last two from the hub's latest
+        heartbeat (None for a hub that never heartbeated)."""
+        from sqlmodel import select
+
+        from fleet.models import Hub
+
+        with self._db() as db:
+            rows = db.exec(select(Hub).where(Hub.id.in_(list(self.rows.values())))).all()
+        return {h.hub_id: (h.state, h.uptime_s, h.queue_depth) for h in rows}
+
+    def panics(self):
+        """{hub id: [wall time (s) each stored panic press was received]}."""
+        from sqlmodel import select
+
+        from fleet.models import Event, Hub, TelemetryReceipt
+
+        ids = list(self.rows.values())
+        out = {h: [] for h in self.rows}
+        same_record = (TelemetryReceipt.hub_id == Event.hub_id) & (
+            TelemetryReceipt.seq == Event.seq
+        )
+        with self._db() as db:
+            rows = db.exec(
+                select(Hub.hub_id, TelemetryReceipt.received_at)
+                .join(Event, Event.hub_id == Hub.id)
+                .join(TelemetryReceipt, same_record)
+                .where(Event.hub_id.in_(ids), Event.kind == "panic", Event.state.is_(True))
+            ).all()
+        for hub_id, at in rows:
+            if at.tzinfo is None:  # SQLite hands back naive UTC
+                at = at.replace(tzinfo=UTC)
+            out[hub_id].append(at.timestamp())
+        return out
+
+    def stored(self):
+        """(events, readings, packs) stored for this run's hubs."""
+        from sqlalchemy import func
+        from sqlmodel import select
+
+        from fleet.models import Event, Reading, TelemetryReceipt
+
+        ids = list(self.rows.values())
+        with self._db() as db:
+            return tuple(
+                db.exec(select(func.count()).select_from(m).where(m.hub_id.in_(ids))).one()
+                for m in (Event, Reading, TelemetryReceipt)
+            )
+
+
 class FleetRun:
     def __init__(self, work, n=200, seed=1, seconds=60.0, speed=60.0, start="07:00", hb=10,
-                 identities=None, server=None, ack=1000):  # fmt: skip
+                 identities=None, server=None, ack=1000, real=False, db_url=None):  # fmt: skip
         self.work = Path(work)
         self.n = n
         self.seed = seed
@@ -97,11 +243,15 @@ class FleetRun:
         self.identities = None if identities is None else Path(identities)
         self.server = server
         self.ack = ack
+        self.real = real  # the real fleet server (RealFleet) rather than the stand-in
+        self.db_url = db_url
         self.fleet = None
         self.hubs = {}  # hub id -> supervisor.Hub
         self.started = {}  # hub id -> time.monotonic() of its process start
         self.played = {}  # hub id -> events sent to its world
         self.pressed = {}  # hub id -> time.monotonic() the panic press was sent
+        self.pressed_wall = {}  # the same instant as time.time(): the database's clock
+        self._counted = 0  # the server's message count when the run started (--fleet)
         self.samples = {}  # hub id -> (pss kB, cpu s)
         self.exited = []  # hubs whose process had ended before the run did
         self.lived = {}  # hub id -> time.monotonic() its window was over
@@ -109,6 +259,8 @@ class FleetRun:
     # --- set-up ------------------------------------------------------------------------
 
     def _hub_ids(self):
+        if self.real:
+            return [None] * self.n  # the fleet names its hubs at provisioning
         if self.identities is None:
             return [f"hub-{i:04d}" for i in range(self.n)]
         names = sorted(d.name for d in self.identities.iterdir() if (d / "identity.cbor").exists())
@@ -117,11 +269,16 @@ class FleetRun:
     async def provision(self):
         shutil.rmtree(self.work, ignore_errors=True)
         port = None
-        if self.identities is None:
+        if self.real:
+            self.fleet = RealFleet(self.work / "fleet", self.db_url, hb=self.hb)
+            await self.fleet.start()
+        elif self.identities is None:
             self.fleet = StandinFleet(self.work / "fleet")
             port = await self.fleet.start()
         people = routine.population(self.n, self.seed)
         for i, hub_id in enumerate(self._hub_ids()):
+            if self.real:
+                hub_id, ident = self.fleet.enrol(f"F{i}", hub_sensors(f"F{i}"), ack=self.ack)
             d = provision(
                 self.work / hub_id,
                 uid=f"240ac4{i:06x}",
@@ -129,7 +286,9 @@ class FleetRun:
                 i2c={hex(_THERMO): "sht3x"},
             )
             flash = d / "flash"
-            if self.fleet is not None:
+            if self.real:
+                write_identity(flash, ident)
+            elif self.fleet is not None:
                 ident = self.fleet.enrol(hub_id, port=port, ack=self.ack)
                 write_identity(flash, ident)
                 self.fleet.set_config(hub_id, hub_sensors(f"F{i}"), hb=self.hb, rd=300)
@@ -173,6 +332,7 @@ class FleetRun:
         await asyncio.sleep(press)
         if hub.running():
             self.pressed[hub_id] = time.monotonic()
+            self.pressed_wall[hub_id] = time.time()
             hub.send("press_panic")
         await asyncio.sleep(self.seconds - press + 1.0)  # the rest of her window
         self.lived[hub_id] = time.monotonic()
@@ -189,6 +349,17 @@ class FleetRun:
 
     def _drained(self):
         """Every hub's latest heartbeat, sent after its window, says its outbox is empty."""
+        if self.real:
+            health = self.fleet.health()
+            for hub_id in self.hubs:
+                _, up, depth = health.get(hub_id, (None, None, None))
+                if up is None or depth != 0:
+                    return False
+                # Its uptime dates the heartbeat (a little early: the clock starts after
+                # the process does).
+                if hub_id in self.lived and self.started[hub_id] + up < self.lived[hub_id]:
+                    return False
+            return True
         last = {}
         for hub_id, beat, at in self.fleet.heartbeats:
             last[hub_id] = (beat, at)
@@ -203,6 +374,7 @@ class FleetRun:
         """Start every hub, live the window, wait for the outboxes to drain; returns the
         wall-clock seconds from the first start to the end of the window."""
         rng = random.Random(self.seed)
+        self._counted = _messages()
         t0 = time.monotonic()
         starter = asyncio.ensure_future(self._start_all(start_rate))
         lives = [asyncio.ensure_future(self._live(h, rng)) for h in self.hubs]
@@ -210,7 +382,9 @@ class FleetRun:
             await starter
             await asyncio.wait(lives, timeout=self.seconds + 120)
             self._sample()
-            if self.fleet is not None:
+            if self.real:
+                await _until(self._drained, drain_s + 2 * self.hb)
+            elif self.fleet is not None:
                 await self.fleet.wait_for(self._drained, drain_s + 2 * self.hb)
             else:
                 await asyncio.sleep(drain_s)
@@ -239,6 +413,8 @@ class FleetRun:
         f = self.fleet
         if f is None:
             return r
+        if self.real:
+            return self._report_real(r, elapsed)
         beats = {h for h, _, _ in f.heartbeats}
         r["heartbeated"] = len(beats & set(self.hubs))
         r["heartbeats"] = len(f.heartbeats)
@@ -255,6 +431,39 @@ class FleetRun:
             r[f"panic_ms_p{p}"] = round(_pct(lat, p), 1)
         return r
 
+    def _report_real(self, r, elapsed):
+        f = self.fleet
+        health = f.health()
+        r["online"] = sum(1 for state, _, _ in health.values() if state == "online")
+        r["heartbeated"] = sum(1 for _, up, _ in health.values() if up is not None)
+        events, readings, packs = f.stored()
+        r["events_stored"], r["readings_stored"], r["packs_stored"] = events, readings, packs
+        msgs = _messages() - self._counted
+        r["messages"] = msgs
+        r["messages_per_s"] = round(msgs / elapsed, 1)
+        panics = f.panics()
+        r["panics_pressed"] = len(self.pressed)
+        r["panics_stored"] = sum(len(v) for v in panics.values())
+        r["panics_stored_twice"] = sorted(h for h, v in panics.items() if len(v) > 1)
+        lat = [(at - self.pressed_wall[h]) * 1000 for h, v in panics.items() if h in
+               self.pressed_wall for at in v]  # fmt: skip
+        for p in (50, 90, 99, 100):
+            r[f"panic_ms_p{p}"] = round(_pct(lat, p), 1)
+        return r
+
+
+def _messages():
+    """Authenticated requests the fleet server in this process has answered so far."""
+    from fleet import metrics
+
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.received.lines() if line[0] != "#")
+
+
+async def _until(predicate, timeout):
+    end = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < end:
+        await asyncio.sleep(0.5)
+
 
 def _parse(argv):
     ap = argparse.ArgumentParser(prog="python -m emulator.fleetrun")
@@ -262,18 +471,20 @@ def _parse(argv):
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the lived window")
     ap.add_argument("--speed", type=float, default=60.0, help="resident's time per real second")
     ap.add_argument("--from", dest="start", default="07:00", help="time of day the window opens")
-    ap.add_argument("--hb", type=int, default=10, help="heartbeat interval (stand-in fleet)")
+    ap.add_argument("--hb", type=int, default=10, help="heartbeat interval (a server run here)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", default="var/fleetrun", help="hub directories go here (wiped)")
     ap.add_argument("--identities", help="DIR/<hub>/identity.cbor per hub: a real server")
     ap.add_argument("--server", help="HOST:PORT overriding the identities' fleet address")
+    ap.add_argument("--fleet", action="store_true", help="the real fleet server, run here")
+    ap.add_argument("--db", help="with --fleet: database URL (default: SQLite under --work)")
     ap.add_argument("--rate", type=float, default=20.0, help="hub starts per second")
     return ap.parse_args(argv)
 
 
 async def _main(a):
     run = FleetRun(a.work, a.n, a.seed, a.seconds, a.speed, a.start, a.hb, a.identities,
-                   a.server)  # fmt: skip
+                   a.server, real=a.fleet, db_url=a.db)  # fmt: skip
     await run.provision()
     print(f"{len(run.hubs)} hubs provisioned in {a.work}; running {a.seconds:g} s", flush=True)
     elapsed = await run.run(a.rate)

@@ -11,6 +11,7 @@ import emusim
 
 from emulator.clock import _real_sleep
 
+_VIRTUAL_WATCH_S = 0.05
 STATE = "chip-state.json"  # RTC and NVS: what the chip keeps outside the filesystem
 
 
@@ -83,7 +84,10 @@ class HostBoard(emusim.Board):
             self.loop.call_soon_threadsafe(fn, *args)
 
     # Watchdog: a timer catches a loop that sleeps past its deadline at the exact instant;
-    # a thread catches a loop that stalls (busy, or blocked in time.sleep).
+    # a thread catches a loop that stalls (busy, or blocked in time.sleep). The thread
+    # sleeps until the deadline it last saw, so a fed watchdog wakes it about once a
+    # timeout, not every few ms. Virtual time can jump the deadline closer while the
+    # thread sleeps, so there it looks at least every _VIRTUAL_WATCH_S.
     def wdt_feed(self):
         super().wdt_feed()
         if self._wdt_handle is not None:
@@ -95,8 +99,11 @@ class HostBoard(emusim.Board):
 
     def _watch(self):
         while True:
-            _real_sleep(0.01)
             self.wdt_check()
+            left = (self.wdt_deadline - self.now_ms() + 1) / 1000
+            if self.clock.virtual:
+                left = min(left, _VIRTUAL_WATCH_S)
+            _real_sleep(max(left, 0.001))
 
     def nvs_commit(self):
         self._save_state()

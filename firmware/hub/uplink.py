@@ -5,12 +5,15 @@ request OSCORE-protected under the hub's context (protocol/README.md).
     resp = await up.request(codes.POST, "t", payload, query="s=7", cf=112)
     # -> the inner (decrypted) response Message, or None: timeout, reset, refused
 
-Requests go one at a time (NSTART 1; a lock orders the callers). The socket is polled
-every few ms while an exchange is open, and not at all otherwise, so an idle hub costs
-nothing. OSCORE sequence numbers are persisted through SeqStore to `oscore.seq`.
+Requests go one at a time (NSTART 1; a lock orders the callers). While an exchange is
+open the task waits on the event loop for a datagram or the endpoint's next timeout
+(retransmission), whichever comes first, and never polls: a hub waiting on a slow fleet
+costs no CPU, and a reply is read the moment it arrives. OSCORE sequence numbers are
+persisted through SeqStore to `oscore.seq`.
 """
 
 import asyncio
+import sys
 import time
 
 from protocol import options
@@ -28,8 +31,11 @@ except ImportError:
 
     const = _identity
 
-_POLL_MS = const(2)
+# The longest single wait: the app's watchdog hears from a waiting task at least this
+# often (app._STUCK_MS is far longer).
+_WAIT_MAX_MS = const(1000)
 _MAX_DATAGRAM = const(1152)
+_MICROPYTHON = sys.implementation.name == "micropython"
 
 
 class SeqStore:
@@ -91,9 +97,10 @@ class Uplink:
         self.failed = 0
         self._factory = sock_factory or _udp_socket
         self._sock = None
+        self._stream = None  # MicroPython: the asyncio stream over _sock that we wait on
         self._lock = asyncio.Lock()
-        # Made once: recv() would allocate a datagram's worth on every poll, which at
-        # 2 ms polls churns and fragments a small heap.
+        # Made once: recv() would allocate a datagram's worth on every read, which
+        # churns and fragments a small heap.
         self._rx = bytearray(_MAX_DATAGRAM)
         self._rxv = memoryview(self._rx)
 
@@ -105,6 +112,7 @@ class Uplink:
             except OSError:
                 pass
             self._sock = None
+            self._stream = None
 
     async def request(self, code, path, payload=b"", query=None, cf=None, etag=None):
         """One confirmable request; the inner response, or None (see last_error)."""
@@ -158,7 +166,6 @@ class Uplink:
         token = ep.request(outer, self.clock.now())
         try:
             while True:
-                now = self.clock.now()
                 for d in ep.datagrams():
                     try:
                         sock.send(d)
@@ -172,29 +179,57 @@ class Uplink:
                         self.last_error = "uplink: no answer from the fleet"
                         return None
                     ev = ep.next_event()
-                n = _read(sock, self._rx)
+                due = ep.next_timeout()
+                wait = _WAIT_MAX_MS
+                if due is not None:
+                    wait = max(0, min(wait, due - self.clock.now()))
+                n = await self._recv(sock, wait)
+                now = self.clock.now()
                 if n:
                     ep.receive(bytes(self._rxv[:n]), now)
-                    continue
                 ep.tick(now)
                 self.beat()
-                await asyncio.sleep_ms(_POLL_MS)
         finally:
             ep.cancel(token)
+
+    async def _recv(self, sock, ms):
+        """Wait up to ms for a datagram; read it into _rx and return its length, or None
+        when none came (or the socket reported an error, e.g. ICMP unreachable)."""
+        try:
+            if _MICROPYTHON:
+                if self._stream is None:
+                    self._stream = asyncio.StreamReader(sock)
+                # The stream parks this task in the loop's poller until sock is readable.
+                return await asyncio.wait_for_ms(self._stream.readinto(self._rx), ms)
+            await _readable(sock, ms)
+            return sock.recv_into(self._rx)
+        except asyncio.TimeoutError:  # noqa: UP041 (MicroPython has no builtin TimeoutError)
+            return None
+        except OSError:
+            return None  # spurious wake-up (EAGAIN), or an ICMP error: keep waiting
+
+
+async def _readable(sock, ms):
+    # CPython (the emulator): the event loop's selector watches the socket. MicroPython's
+    # asyncio has no such call, hence the stubs' complaint.
+    loop = asyncio.get_running_loop()  # pyright: ignore[reportAttributeAccessIssue]
+    woken = loop.create_future()
+
+    def wake():
+        if not woken.done():
+            woken.set_result(None)
+
+    loop.add_reader(sock, wake)
+    timer = loop.call_later(ms / 1000, wake)
+    try:
+        await woken
+    finally:
+        timer.cancel()
+        loop.remove_reader(sock)
 
 
 def _no_beat():
     pass
-
-
-def _read(sock, buf):
-    """One datagram into buf; its length, or None when nothing has come."""
-    try:
-        if hasattr(sock, "recv_into"):  # CPython (the emulator)
-            return sock.recv_into(buf)
-        return sock.readinto(buf)  # MicroPython: None when nothing is waiting
-    except OSError:
-        return None  # nothing yet (EAGAIN), or an ICMP error: keep waiting
 
 
 def _udp_socket(host, port):
