@@ -9,10 +9,17 @@ of the above. Every page is behind login and reaches rows only through
 fleet.services.scope; a row outside the user's scope is a 404 page.
 """
 
-from fleet.web import admin, auth, caregiver, fleetpages, volunteer
+from fleet.web import admin, alertpages, auth, caregiver, fleetpages, volunteer
 from fleet.web.pages import PageError, page_error
 
-ROUTERS = (auth.router, caregiver.router, volunteer.router, fleetpages.router, admin.router)
+ROUTERS = (
+    auth.router,
+    caregiver.router,
+    alertpages.router,
+    volunteer.router,
+    fleetpages.router,
+    admin.router,
+)
 
 
 def install(app):

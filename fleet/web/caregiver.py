@@ -35,8 +35,8 @@ def my_residents(page: Carer):
             level, reasons = status(db, r, now, page.t)
             flat, condo = _place(db, r)
             rows.append({"r": r, "level": level, "reasons": reasons, "flat": flat, "condo": condo})
-        open_alerts = alerts.open_for(db, [row["r"].id for row in rows])
-        return page.render("care.html", rows=rows, alerts=open_alerts)
+        found = alerts.rows(db, page.user, page.lang)
+        return page.render("care.html", rows=rows, alerts=found, resident_id=None)
 
 
 def _routine(db, resident, lang):
@@ -81,6 +81,7 @@ def resident_day(resident_id: int, page: Carer, day: str | None = None):
             "curve": charts.temperature_curve(temps, start),
             "last": last_activity(db, [s.id for s in sensors]),
             "routine": _routine(db, resident, page.lang),
-            "alerts": alerts.open_for(db, [resident.id]),
+            "alerts": alerts.rows(db, page.user, page.lang, resident.id),
+            "resident_id": resident.id,
         }
         return page.render("resident.html", **ctx)

@@ -35,8 +35,6 @@ _IT = {
     "why_quiet": "nessuna attività da {hours} ore",
     "why_no_data": "nessun dato dai sensori",
     "why_hub_offline": "hub non in linea",
-    "why_alert": "{n} allarmi aperti",
-    "why_warning": "{n} avvisi aperti",
     # Caregiver.
     "my_residents": "Le persone che segui",
     "no_residents": "Nessuna persona nella tua cerchia.",
@@ -75,7 +73,12 @@ _IT = {
     "no_alerts": "Nessun allarme aperto.",
     "acknowledge": "Ho visto, me ne occupo",
     "resolve": "Risolto",
-    "acknowledged_by": "preso in carico da {who}",
+    "acknowledged_by": "preso in carico da {who} alle {time}",
+    "false_alarm": "Falso allarme",
+    "sev_critical": "critico",
+    "sev_urgent": "urgente",
+    "sev_warning": "avviso",
+    "sev_technical": "tecnico",
     # Volunteer.
     "my_condos": "I tuoi condomini",
     "hubs": "Hub",
@@ -176,8 +179,6 @@ _EN = {
     "why_quiet": "no activity for {hours} hours",
     "why_no_data": "no data from the sensors",
     "why_hub_offline": "hub offline",
-    "why_alert": "{n} open alerts",
-    "why_warning": "{n} open warnings",
     "my_residents": "The people you look after",
     "no_residents": "Nobody in your care circle.",
     "open_day": "See the day",
@@ -214,7 +215,12 @@ _EN = {
     "no_alerts": "No open alerts.",
     "acknowledge": "Seen, I'm on it",
     "resolve": "Resolved",
-    "acknowledged_by": "taken on by {who}",
+    "acknowledged_by": "taken on by {who} at {time}",
+    "false_alarm": "False alarm",
+    "sev_critical": "critical",
+    "sev_urgent": "urgent",
+    "sev_warning": "warning",
+    "sev_technical": "technical",
     "my_condos": "Your condominiums",
     "hubs": "Hubs",
     "sensors": "Sensors",
@@ -304,4 +310,5 @@ def translator(lang):
         text = words.get(key) or _IT.get(key) or key
         return text.format(**kw) if kw else text
 
+    t.lang = pick(lang)
     return t

@@ -1,8 +1,9 @@
 """A resident's status at a glance — all well, check, alert (or away) — with the
 reasons in words, and the rows behind a resident's day.
 
-The status reads what the fleet already stored: open alerts when the alerts engine
-keeps them (fleet.web.alerts), otherwise a critical event of the last day; "check" when
+The status reads what the fleet already stored: the resident's open alerts once the
+rules engine watches them (fleet.web.alerts), before that a critical event of the last
+day; "check" when
 the flat's sensors have been silent beyond the rules' hard limit or its hub is offline.
 Rows are always reached through scope-checked residents: callers pass residents the
 user may see (fleet.services.scope), never ids from the request.
@@ -39,23 +40,23 @@ def _critical(event):
 
 def status(db, resident, now, t):
     """(level, [reasons]) for one resident the caller may see."""
+    # A resident the rules engine watches is judged by its alerts; until it does, a
+    # critical event of the last day is the alert.
+    watched = alerts.rules_snapshot(db, resident.id) is not None
+    open_alerts = alerts.open_for(db, [resident.id])
+    urgent = [a for a in open_alerts if alerts.is_urgent(a)]
+    if urgent:
+        return ALERT, [alerts.text(a, t.lang) for a in urgent]
     away = as_utc(resident.away_until)
     if away is not None and away > now:
-        return AWAY, []
+        return AWAY, []  # an urgent alert still shows: someone may be in the flat
     if resident.consent_date is None:
         return CHECK, [t("why_no_consent")]
-    open_alerts = alerts.open_for(db, [resident.id])
-    if open_alerts is not None:
-        urgent = [a for a in open_alerts if alerts.is_urgent(a)]
-        if urgent:
-            return ALERT, [t("why_alert", n=len(urgent))]
-        reasons = [t("why_warning", n=len(open_alerts))] if open_alerts else []
-        level = CHECK if open_alerts else WELL
-    else:
-        level, reasons = WELL, []
+    level = CHECK if open_alerts else WELL
+    reasons = [alerts.text(a, t.lang) for a in open_alerts]
     sensors = flat_sensors(db, resident.flat_id)
     ids = [s.id for s in sensors]
-    if open_alerts is None and ids:
+    if not watched and ids:
         recent = db.exec(
             select(Event)
             .where(Event.sensor_id.in_(ids), Event.t >= now - CRITICAL_WINDOW)

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from fleet import security
 from fleet.db import session
-from fleet.models import CareCircleMember, Event, Hub, Reading, Resident, User
+from fleet.models import Alert, CareCircleMember, Event, Hub, Reading, Resident, RuleState, User
 from fleet.services import enrolment
-from fleet.web import volunteer
+from fleet.web import alertpages, volunteer
 from fleet.web.pages import TZ
 from tests.fleet.api_support import ANNA, BRUNO, NOTE, PASSWORD, client, make_settings, seed
 
@@ -267,3 +267,70 @@ def test_static_files_and_headers(world):
     login = c.get("/login")
     assert "script-src 'self'" in login.headers["content-security-policy"]
     assert "<script>" not in login.text  # no inline script: the policy would block it
+
+
+def _panic_alert(w, resident_id, name="Anna"):
+    now = datetime.now(UTC)
+    with session(w.engine) as db:
+        alert = Alert(
+            resident_id=resident_id,
+            rule="panic",
+            severity="critical",
+            auto=False,
+            since=now,
+            opened_at=now,
+            open_key=f"{resident_id}:panic:",
+            facts={"name": name},
+        )
+        db.add(alert)
+        db.add(RuleState(resident_id=resident_id, snapshot=None))
+        db.commit()
+        return alert.id
+
+
+def test_open_alert_acknowledge_and_resolve_in_scope_only(world):
+    alert_id = _panic_alert(world, world.anna)
+    c = browser(world, "care")
+    care = c.get("/care").text
+    assert f'data-alert="{alert_id}"' in care and "Anna ha premuto il pulsante" in care
+    assert "st-alert" in care
+    other = browser(world, "care_b")
+    other_html = other.get("/care").text
+    assert f'data-alert="{alert_id}"' not in other_html
+    forged = {"csrf": csrf_of(other_html)}
+    assert other.post(f"/alerts/{alert_id}/acknowledge", data=forged).status_code == 404
+    token = csrf_of(care)
+    assert c.post(f"/alerts/{alert_id}/acknowledge", data={}).status_code == 403  # no CSRF
+    fragment = c.post(
+        f"/alerts/{alert_id}/acknowledge", data={"csrf": token}, headers={"HX-Request": "true"}
+    )
+    assert fragment.status_code == 200 and "preso in carico da Care" in fragment.text
+    with session(world.engine) as db:
+        alert = db.get(Alert, alert_id)
+        assert (alert.state, alert.acknowledged_by) == ("acknowledged", world.care.id)
+    r = c.post(f"/alerts/{alert_id}/resolve", data={"csrf": token, "reason": "false_alarm"})
+    assert r.status_code == 303
+    with session(world.engine) as db:
+        assert db.get(Alert, alert_id).resolution == "false_alarm"
+    assert f'data-alert="{alert_id}"' not in c.get("/care").text
+    assert "st-alert" not in c.get("/care").text
+
+
+async def test_alert_stream_says_changed_when_an_alert_opens(world):
+    with session(world.engine) as db:
+        care = db.get(User, world.care.id)
+        db.expunge(care)
+
+    class Connected:
+        async def is_disconnected(self):
+            return False
+
+    async def opener():
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(_panic_alert, world, world.anna)
+
+    task = asyncio.create_task(opener())
+    stream = alertpages.alert_stream(Connected(), world.engine, care, seconds=1.5)
+    chunks = [chunk async for chunk in stream]
+    await task
+    assert chunks.count("data: changed\n\n") == 1

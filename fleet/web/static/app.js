@@ -25,3 +25,14 @@
     if (!highlight()) source.close();
   };
 })();
+
+// Open alerts: the server says "changed" when the user's alerts change, and htmx then
+// fetches the list again (the section listens for "alerts-changed").
+(function () {
+  var section = document.getElementById("alerts");
+  if (!section || !window.EventSource) return;
+  var source = new EventSource(section.dataset.stream);
+  source.onmessage = function () {
+    document.body.dispatchEvent(new CustomEvent("alerts-changed"));
+  };
+})();

@@ -1,0 +1,88 @@
+"""Open alerts on the caregiver's pages, live: a fragment listing them with acknowledge
+and resolve buttons (htmx posts), and a server-sent-event stream that says "changed"
+whenever the unresolved alerts of the user's residents change, so the page fetches the
+fragment again. Alerts are reached only through residents scope lets the user see."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from fleet.db import session
+from fleet.models import ADMIN, CAREGIVER, FALSE_ALARM, Alert, Resident, User, utcnow
+from fleet.services import scope
+from fleet.web.alerts import fingerprint, rows
+from fleet.web.pages import Page, PageError, page_for
+
+router = APIRouter(include_in_schema=False)
+Carer = Annotated[Page, Depends(page_for(ADMIN, CAREGIVER))]
+POLL_S = 0.5
+STREAM_S = 300  # then EventSource reconnects, and login and scope are checked again
+REASONS = ("handled", FALSE_ALARM)
+
+
+@router.get("/care/alerts")
+def alerts_fragment(page: Carer, resident: int | None = None):
+    with session(page.request.app.state.engine) as db:
+        found = rows(db, page.user, page.lang, resident)
+        return page.render("_alerts.html", alerts=found, resident_id=resident)
+
+
+async def alert_stream(request, engine, user, seconds=STREAM_S):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    last = await asyncio.to_thread(fingerprint, engine, user)
+    yield "retry: 1000\n\n"
+    while loop.time() < deadline and not await request.is_disconnected():
+        await asyncio.sleep(POLL_S)
+        now = await asyncio.to_thread(fingerprint, engine, user)
+        if now != last:
+            last = now
+            yield "data: changed\n\n"
+
+
+@router.get("/care/stream")
+def alerts_stream(page: Carer, request: Request):
+    return StreamingResponse(
+        alert_stream(request, request.app.state.engine, page.user),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _act(alert_id, page, request, action):
+    form = await request.form()
+    page.check_csrf(form)
+    reason = str(form.get("reason") or "handled")
+    if reason not in REASONS:
+        raise PageError(404)
+    # fleet.alerts is the alerts engineer's part; imported here so the pages load without it.
+    from fleet.alerts import lifecycle
+
+    with session(request.app.state.engine) as db:
+        alert = db.get(Alert, alert_id)
+        if alert is None or scope.get(db, page.user, Resident, alert.resident_id) is None:
+            raise PageError(404)  # another resident's alert answers as a missing one
+        user = db.get(User, page.user.id)
+        if action == "acknowledge":
+            lifecycle.acknowledge(db, alert, user, utcnow())
+        else:
+            lifecycle.resolve(db, alert, user, utcnow(), reason)
+        db.commit()
+        if request.headers.get("hx-request"):
+            resident = form.get("resident")
+            resident_id = int(resident) if str(resident or "").isdigit() else None
+            found = rows(db, page.user, page.lang, resident_id)
+            return page.render("_alerts.html", alerts=found, resident_id=resident_id)
+    return RedirectResponse(request.headers.get("referer") or "/care", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge(alert_id: int, page: Carer, request: Request):
+    return await _act(alert_id, page, request, "acknowledge")
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve(alert_id: int, page: Carer, request: Request):
+    return await _act(alert_id, page, request, "resolve")
