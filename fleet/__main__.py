@@ -37,12 +37,15 @@ async def serve(settings, engine, stop=None):
     asyncio.Event `stop` is set by a caller running the server in-process."""
     import uvicorn
 
+    from fleet.alerts.runner import AlertRunner
     from fleet.app import create_app
     from fleet.coap import CoapServer
 
     app = create_app(settings, engine)
     coap = CoapServer(settings, engine)
     await coap.start()
+    alert_runner = AlertRunner(settings, engine)
+    await alert_runner.start()
     config = uvicorn.Config(
         app,
         host=settings.http_host,
@@ -62,6 +65,7 @@ async def serve(settings, engine, stop=None):
     finally:
         if watcher is not None:
             watcher.cancel()
+        await alert_runner.stop()
         await coap.stop()
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from fleet import alerts
 from fleet.models import Event, Reading, Sensor, TelemetryReceipt
 from protocol import senml
 from protocol.errors import ProtocolError
@@ -176,4 +177,5 @@ def store_pack(db, hub, seq, payload, now):
         # Another copy of the same record won the race to the receipt's primary key.
         db.rollback()
         return Stored(True)
+    alerts.stored(db, hub, readings, events, now)  # the rules see what was just stored
     return Stored(False, len(readings), len(events))

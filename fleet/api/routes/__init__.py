@@ -2,6 +2,7 @@
 Append a new router here; fleet/app.py includes them all."""
 
 from fleet.api.routes import (
+    alerts,
     care_circles,
     condominiums,
     enrolment,
@@ -23,4 +24,5 @@ ROUTERS = [
     care_circles.router,
     hubs.router,
     enrolment.router,
+    alerts.router,
 ]

@@ -1,0 +1,108 @@
+"""The ways a notification leaves the server. Each sender is blocking (run it in a
+thread) and raises DeliveryError with a short reason when the receiver did not take it.
+
+    send_email(settings, to, payload, key)       # SMTP; Message-ID from the outbox key
+    send_webhook(url, secret, payload, key, now) # POST JSON, HMAC-SHA256 signed
+    send_apprise(url, payload)                   # any service apprise knows (its URL)
+    verify_webhook(secret, headers, body, now)   # what a receiver does with our webhooks
+
+Delivery is at-least-once: a crash after the receiver took a message but before the
+outbox recorded it sends it again, with the same Message-ID / Idempotency-Key, so the
+receiver can drop the copy.
+
+Webhook signature: header X-Portineria-Signature: "sha256=" + hex HMAC-SHA256(secret,
+timestamp + "." + body), with X-Portineria-Timestamp the Unix time of sending; a
+receiver refuses a timestamp more than 5 minutes away from its clock (replays).
+"""
+
+import hashlib
+import hmac
+import json
+import smtplib
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from email.utils import formatdate
+
+SIGNATURE = "X-Portineria-Signature"
+TIMESTAMP = "X-Portineria-Timestamp"
+IDEMPOTENCY = "Idempotency-Key"
+TOLERANCE_S = 300
+
+
+class DeliveryError(Exception):
+    """The receiver did not take the message; str() is safe to store as last_error."""
+
+
+def message_id(key):
+    return f"<{key}@portineria>"
+
+
+def send_email(settings, to, payload, key):
+    if not settings.smtp_host:
+        raise DeliveryError("no SMTP server configured (FLEET_SMTP_HOST)")
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_from
+    msg["To"] = to
+    msg["Subject"] = payload["subject"]
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id(key)
+    msg["Content-Language"] = payload.get("language", "it")
+    msg.set_content(payload["body"])
+    try:
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+        ) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
+            smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException) as e:
+        raise DeliveryError(f"SMTP: {e}"[:300]) from None
+
+
+def sign(secret, timestamp, body):
+    mac = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def send_webhook(url, secret, payload, key, now):
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    stamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        TIMESTAMP: str(stamp),
+        IDEMPOTENCY: key,
+        "User-Agent": "portineria-fleet",
+    }
+    if secret:
+        headers[SIGNATURE] = sign(secret, stamp, body)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as e:
+        raise DeliveryError(f"webhook answered {e.code}") from None
+    except (OSError, ValueError) as e:
+        raise DeliveryError(f"webhook: {e}"[:300]) from None
+
+
+def verify_webhook(secret, headers, body, now):
+    """True if `body` with these headers (a case-insensitive mapping) was signed with
+    `secret` within TOLERANCE_S of `now` (a datetime)."""
+    stamp = headers.get(TIMESTAMP, "")
+    given = headers.get(SIGNATURE, "")
+    if not stamp.isdigit() or abs(now.timestamp() - int(stamp)) > TOLERANCE_S:
+        return False
+    return hmac.compare_digest(given, sign(secret, int(stamp), body))
+
+
+def send_apprise(url, payload):
+    import apprise
+
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        raise DeliveryError("apprise does not understand this URL")
+    if not notifier.notify(body=payload["body"], title=payload["subject"]):
+        raise DeliveryError("apprise could not deliver")

@@ -1,0 +1,187 @@
+"""Each resident's rules Engine, kept in RuleState (settings and snapshot) and fed from
+stored telemetry.
+
+    observe_stored(db, hub, readings, events, now)   # after store_pack: new rows → alerts
+    evaluate_due(db, now)                           # residents whose engine is due
+    resolve_condition(db, alert)                    # a person closed it: the engine forgets
+
+Loaded engines are cached per database engine and resident; RuleState.version tells a
+cached one it is stale (another process or a rolled-back save). Every change of an
+engine is saved with the alert changes it caused, in one transaction.
+"""
+
+import logging
+import weakref
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from fleet.alerts import lifecycle
+from fleet.api.deps import as_utc
+from fleet.models import Hub, Resident, RuleState, Sensor
+from fleet.rules import Engine, Observation, SensorHealth, Settings
+from fleet.rules.model import KINDS
+
+log = logging.getLogger("fleet.alerts")
+
+_ALARM_STATES = ("panic", "fall", "smoke", "gas", "water")
+_READINGS = ("temperature", "battery")  # the readings the rules use
+_cache = weakref.WeakKeyDictionary()  # sqlalchemy Engine -> {resident id: (version, Engine)}
+
+
+def _epoch(when):
+    return as_utc(when).timestamp()
+
+
+def rule_settings(resident, overrides):
+    """fleet.rules.Settings for `resident` from RuleState.settings (escalation aside)."""
+    values = {k: v for k, v in (overrides or {}).items() if k != "escalation"}
+    values.setdefault("name", resident.name.split(" ")[0])
+    values.setdefault("language", resident.language)
+    away = as_utc(resident.away_until)
+    values.setdefault("away_until", away)
+    return Settings.from_dict(values)
+
+
+def load(db, resident):
+    """(RuleState, Engine) of `resident`; the RuleState is new (unsaved) the first time."""
+    state = db.get(RuleState, resident.id)
+    if state is None:
+        state = RuleState(resident_id=resident.id)
+    settings = rule_settings(resident, state.settings)
+    cache = _cache.setdefault(db.get_bind(), {})
+    hit = cache.get(resident.id)
+    if hit is not None and hit[0] == state.version:
+        eng = hit[1]
+        if eng.settings != settings:
+            eng.set_settings(settings)
+    elif state.snapshot:
+        eng = Engine.restore(settings, state.snapshot)
+    else:
+        eng = Engine(settings)
+    return state, eng
+
+
+def save(db, state, eng, now):
+    due = eng.next_due()
+    state.snapshot = eng.snapshot()
+    state.version += 1
+    state.due_at = None if due is None else datetime.fromtimestamp(due, UTC)
+    state.updated_at = now
+    db.add(state)
+    _cache.setdefault(db.get_bind(), {})[state.resident_id] = (state.version, eng)
+
+
+def forget_cache(bind=None):
+    """Drop cached engines (all, or one database's): what a restart does."""
+    if bind is None:
+        _cache.clear()
+    else:
+        _cache.pop(bind, None)
+
+
+def _observation(row, sensor):
+    kind = row["kind"]
+    room = sensor.room if sensor is not None else None
+    sid = sensor.id if sensor is not None else None
+    if "value" in row:
+        return Observation(row["t"], kind, room, row["value"], sid)
+    state = row.get("state")
+    if kind == "button":
+        value = row.get("text")
+    elif kind in _ALARM_STATES or kind == "motion":
+        value = True if state is None else bool(state)  # a bare alarm record is an alarm
+    else:
+        value = bool(state)
+    return Observation(row["t"], kind, room, value, sid)
+
+
+def observe_stored(db, hub, readings, events, now):
+    """Feed new Reading/Event rows (store_pack's dicts) to the engines of the residents
+    of the flats their sensors are in, and apply what changes. Commits. Returns the
+    alerts opened (for the caller to wake the notifier)."""
+    rows = [r for r in readings if r["kind"] in _READINGS] + [
+        e for e in events if e["kind"] in KINDS
+    ]
+    if not rows:
+        return []
+    ids = {r["sensor_id"] for r in rows if r["sensor_id"] is not None}
+    sensors = {}
+    if ids:
+        sensors = {s.id: s for s in db.exec(select(Sensor).where(Sensor.id.in_(ids))).all()}
+    hub_flats = None
+    by_flat = {}
+    for r in rows:
+        sensor = sensors.get(r["sensor_id"])
+        if sensor is not None:
+            flats = [sensor.flat_id] if sensor.flat_id is not None else []
+        else:
+            if r["kind"] == "battery":
+                continue  # the hub's own battery is the hub's health, not the flat's
+            if hub_flats is None:
+                hub_flats = _hub_flats(db, hub.id)
+            flats = hub_flats
+        for flat in flats:
+            by_flat.setdefault(flat, []).append(_observation(r, sensor))
+    if not by_flat:
+        return []
+    residents = db.exec(select(Resident).where(Resident.flat_id.in_(by_flat))).all()
+    opened = []
+    for resident in residents:
+        state, eng = load(db, resident)
+        eng.set_health(hub_last_seen=now)
+        for obs in sorted(by_flat[resident.flat_id], key=lambda o: o.t):
+            changes = eng.observe(obs)
+            opened += lifecycle.apply(db, resident, eng, changes, now)
+        save(db, state, eng, now)
+    db.commit()
+    return opened
+
+
+def _hub_flats(db, hub_pk):
+    # The hub's own readings (its temperature) belong to its flat if it serves just one.
+    flats = db.exec(
+        select(Sensor.flat_id).where(Sensor.hub_id == hub_pk, Sensor.flat_id.is_not(None))
+    ).all()
+    flats = set(flats)
+    return list(flats) if len(flats) == 1 else []
+
+
+def _health(db, resident):
+    """(hub last seen, [SensorHealth]) of the sensors in the resident's flat."""
+    sensors = db.exec(select(Sensor).where(Sensor.flat_id == resident.flat_id)).all()
+    hubs = {s.hub_id for s in sensors}
+    seen = None
+    if hubs:
+        seen = db.exec(select(func.max(Hub.last_seen)).where(Hub.id.in_(hubs))).first()
+    health = [
+        SensorHealth(s.id, s.kind, s.room, s.checkin_s, as_utc(s.last_seen), s.battery)
+        for s in sensors
+    ]
+    return (as_utc(seen) if seen is not None else None), health
+
+
+def evaluate_due(db, now):
+    """Evaluate every engine whose next_due has come; commits once per resident."""
+    opened = []
+    due = db.exec(select(RuleState.resident_id).where(RuleState.due_at <= now)).all()
+    for resident_id in due:
+        resident = db.get(Resident, resident_id)
+        state, eng = load(db, resident)
+        seen, health = _health(db, resident)
+        eng.set_health(seen, health)
+        opened += lifecycle.apply(db, resident, eng, eng.evaluate(_epoch(now)), now)
+        save(db, state, eng, now)
+        db.commit()
+    return opened
+
+
+def resolve_condition(db, alert, now):
+    """Tell the resident's engine a person closed `alert` (not committed)."""
+    resident = db.get(Resident, alert.resident_id)
+    state, eng = load(db, resident)
+    key = lifecycle.engine_key(alert)
+    if key in eng.raised or key in eng.alarms:
+        eng.resolve(key[0], key[1], _epoch(now))
+        save(db, state, eng, now)

@@ -1,0 +1,156 @@
+"""Alerts: list, read, acknowledge and resolve; service figures for admins.
+
+Who sees which alerts: admins all; caregivers the care alerts of the residents in their
+circles; volunteers the technical alerts of their condominiums and the care alerts of
+residents whose circle calls them (they are asked to acknowledge those); technicians the
+technical alerts. Anything else answers 404, as if it did not exist.
+"""
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import false, or_
+from sqlmodel import select
+
+from fleet.alerts import figures as service_figures
+from fleet.alerts import lifecycle
+from fleet.api.deps import CurrentUser, SessionDep, UTCDatetime, require
+from fleet.models import (
+    ADMIN,
+    CAREGIVER,
+    TECHNICIAN,
+    VOLUNTEER,
+    Alert,
+    CareCircleMember,
+    Flat,
+    Resident,
+    User,
+    VolunteerCondominium,
+    utcnow,
+)
+from fleet.rules import CARE, TECH
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+Admin = Annotated[User, Depends(require(ADMIN))]
+
+
+class AlertPublic(BaseModel):
+    id: int
+    resident_id: int
+    rule: str
+    subject: str
+    severity: str
+    audience: str
+    state: str
+    text: str = Field(description="why, in the reader's language")
+    since: UTCDatetime
+    opened_at: UTCDatetime
+    notified_at: UTCDatetime | None
+    acknowledged_at: UTCDatetime | None
+    acknowledged_by: int | None
+    resolved_at: UTCDatetime | None
+    resolved_by: int | None
+    resolution: str | None
+    resolution_note: str
+    repeats: int
+    level: int
+    round: int
+
+
+class ResolveIn(BaseModel):
+    reason: Literal["handled", "false_alarm", "other"] = "handled"
+    note: str = Field(default="", max_length=500)
+
+
+class Figures(BaseModel):
+    days: int
+    critical: int
+    acked_60s: float | None = Field(description="share of critical alerts acked within 60 s")
+    acked_180s: float | None
+    median_ack_s: float | None
+    false_alarms: int
+    resident_days: float
+    false_alarm_rate: float | None = Field(description="false alarms per resident-day")
+
+
+def _public(alert, user):
+    text = lifecycle.condition(alert).text(user.language)
+    return AlertPublic(text=text, **alert.model_dump(exclude={"facts", "open_key"}))
+
+
+def visible(user, stmt):
+    """`stmt` (a select of Alert) narrowed to the alerts `user` may see."""
+    if user.role == ADMIN:
+        return stmt
+    circle = select(CareCircleMember.resident_id).where(CareCircleMember.user_id == user.id)
+    care = (Alert.audience == CARE) & Alert.resident_id.in_(circle)
+    if user.role == CAREGIVER:
+        return stmt.where(care)
+    if user.role == TECHNICIAN:
+        return stmt.where(Alert.audience == TECH)
+    if user.role == VOLUNTEER:
+        condos = select(VolunteerCondominium.condominium_id).where(
+            VolunteerCondominium.user_id == user.id
+        )
+        flats = select(Flat.id).where(Flat.condominium_id.in_(condos))
+        residents = select(Resident.id).where(Resident.flat_id.in_(flats))
+        tech = (Alert.audience == TECH) & Alert.resident_id.in_(residents)
+        return stmt.where(or_(care, tech))
+    return stmt.where(false())
+
+
+def _alert_or_404(db, user, alert_id):
+    alert = db.exec(visible(user, select(Alert)).where(Alert.id == alert_id)).first()
+    if alert is None:
+        raise HTTPException(status_code=404, detail="no such alert")
+    return alert
+
+
+@router.get("/figures", response_model=Figures, summary="Service figures")
+def read_figures(db: SessionDep, admin: Admin, days: Annotated[int, Query(ge=1, le=366)] = 30):
+    """Critical alerts acknowledged within 60 s and 180 s, median time to acknowledge,
+    false alarms per resident-day, over the last `days`. Roles: admin."""
+    end = utcnow()
+    return Figures(days=days, **service_figures.figures(db, end - timedelta(days=days), end))
+
+
+@router.get("", response_model=list[AlertPublic], summary="List alerts")
+def list_alerts(
+    db: SessionDep,
+    user: CurrentUser,
+    unresolved: bool = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+):
+    """Newest first; unresolved only unless `unresolved=false`. Roles: all, scoped."""
+    stmt = visible(user, select(Alert))
+    if unresolved:
+        stmt = stmt.where(Alert.state.in_(lifecycle.UNRESOLVED))
+    rows = db.exec(stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)).all()
+    return [_public(a, user) for a in rows]
+
+
+@router.get("/{alert_id}", response_model=AlertPublic, summary="Read an alert")
+def read_alert(alert_id: int, db: SessionDep, user: CurrentUser):
+    """Roles: all, scoped (404 outside it)."""
+    return _public(_alert_or_404(db, user, alert_id), user)
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertPublic, summary="Take charge")
+def acknowledge(alert_id: int, db: SessionDep, user: CurrentUser):
+    """I am taking care of it: escalation stops. Acknowledging again changes nothing.
+    Roles: all, scoped."""
+    alert = _alert_or_404(db, user, alert_id)
+    lifecycle.acknowledge(db, alert, user, utcnow())
+    db.commit()
+    return _public(alert, user)
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertPublic, summary="Close an alert")
+def resolve(alert_id: int, body: ResolveIn, db: SessionDep, user: CurrentUser):
+    """Close it as handled, a false alarm or other, with a note. Roles: all, scoped."""
+    alert = _alert_or_404(db, user, alert_id)
+    lifecycle.resolve(db, alert, user, utcnow(), body.reason, body.note)
+    db.commit()
+    return _public(alert, user)
