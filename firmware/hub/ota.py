@@ -184,6 +184,7 @@ class Updater:
         self.slot, _, tries = state()
         self.trial = tries != "ok"
         self._t0 = None  # the first tick: the app's main loop has started
+        self._limit = 0  # seconds the trial copy has to confirm itself
         failed = _read(_ROLLBACK)
         r = self.report
         if failed is not None:
@@ -211,13 +212,12 @@ class Updater:
         app = self.app
         if self._t0 is None:
             self._t0 = time.ticks_ms()
+            self._limit = (release(self.slot).get(_M_TRIAL) or (3, 300))[1]
         age = time.ticks_diff(time.ticks_ms(), self._t0)
         if app.synced and app.crashes == 0 and age >= _SETTLE_MS:
             self.confirm()
-            return
-        trial = release(self.slot).get(_M_TRIAL) or (3, 300)
-        if age > trial[1] * 1000:
-            app.log("update not confirmed in " + str(trial[1]) + " s: restarting")
+        elif age > self._limit * 1000:
+            app.log("update not confirmed in " + str(self._limit) + " s: restarting")
             _reset()  # boot.py counts the trial boots down, then rolls back
 
     def confirm(self):
