@@ -198,8 +198,10 @@ class Updater:
 
     def _note(self, what, seq, detail=None):
         self.report = [what, seq, detail]
-        if what != "downloading":
+        try:
             _write(_REPORT, cbor.dumps(self.report))
+        except OSError:  # a full flash must not stop the app: the heartbeat still tells
+            pass
         self.app.log("update " + str(seq) + ": " + what + " " + str(detail))
 
     # --- trial boot ------------------------------------------------------------------------

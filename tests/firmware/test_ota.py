@@ -271,3 +271,16 @@ def test_runs_on_micropython(tmp_path, key, small_app):
         args=[BOOT],
     )
     assert status == 0 and out.strip().endswith("OK"), out
+
+
+def test_a_full_flash_does_not_stop_the_app_reporting(flash, key, small_app, monkeypatch):
+    install(*build(key, small_app, trial=(1, 60))[:2])
+    boot(flash)
+    boot(flash)  # the trial ran out: boot.py rolled back and left ota.rollback
+
+    def full(path, data):
+        raise OSError(28, "ENOSPC")
+
+    monkeypatch.setattr(ota, "_write", full)
+    up = ota.Updater(FakeApp(None))  # the app starts all the same
+    assert up.report == ["rolled back", 2, "0.2.0"]  # and says so in its heartbeats
