@@ -4,7 +4,8 @@ Tasks (each restarted by _guard if it crashes, each checking in with beat()):
 - wifi: keeps the station associated, with back-off between failed attempts;
 - send: drains the outbox (emergencies first, then oldest) with `POST t?s=<seq>`;
 - hb: a heartbeat every cfg.hb seconds; the reply sets the clock and, when the fleet's
-  configuration ETag differs from ours, the hub GETs `c`, persists and applies it;
+  configuration ETag differs from ours, the hub GETs `c`, persists and applies it; an
+  update offer (reply key 3) loads hub.ota, which also confirms a new copy on trial;
 - sensor tasks from hub.sensors, started from the configuration (not from code).
 The main coroutine feeds the hardware watchdog only while every task checked in lately
 (a task inside an exchange counts as alive while the uplink is polling).
