@@ -16,6 +16,7 @@ from fleet.alerts import channels, engines, figures, lifecycle, outbox
 from fleet.alerts.runner import AlertRunner
 from fleet.db import session
 from fleet.models import Alert, Notification, NotificationSettings, User
+from tests.fleet import api_support
 from tests.fleet.test_alerts import T0, smtp, world  # noqa: F401  (fixtures)
 
 
@@ -165,3 +166,21 @@ async def test_service_figures(world, smtp):  # noqa: F811
     assert (out["acked_60s"], out["acked_180s"], out["median_ack_s"]) == (0.25, 0.5, 145)
     assert out["false_alarms"] == 1 and out["resident_days"] == 2  # Anna and Bruno, one day
     assert out["false_alarm_rate"] == 0.5
+
+
+async def test_a_caregiver_sets_a_signed_webhook_through_the_api(world, receiver):  # noqa: F811
+    client = api_support.client(world.engine, world.settings)
+    h = world.w.headers["care"]
+    secret = "a-long-shared-secret-0123"
+    r = client.put(
+        "/api/alerts/notifications/me",
+        headers=h,
+        json={"email": "", "webhook_url": receiver.url, "webhook_secret": secret},
+    )
+    assert r.status_code == 200
+    assert r.json()["has_webhook_secret"] and secret not in r.text
+    assert client.get("/api/alerts/notifications/me", headers=h).json()["email"] == ""
+    world.press(at=0)
+    assert await world.tick(0) == 1
+    [(headers, body)] = receiver.requests
+    assert channels.verify_webhook(secret.encode(), headers, body, world.clock())

@@ -9,11 +9,12 @@ technical alerts. Anything else answers 404, as if it did not exist.
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import false, or_
 from sqlmodel import select
 
+from fleet import secrets
 from fleet.alerts import figures as service_figures
 from fleet.alerts import lifecycle
 from fleet.api.deps import CurrentUser, SessionDep, UTCDatetime, require
@@ -25,12 +26,14 @@ from fleet.models import (
     Alert,
     CareCircleMember,
     Flat,
+    NotificationSettings,
     Resident,
     User,
     VolunteerCondominium,
     utcnow,
 )
 from fleet.rules import CARE, TECH
+from fleet.services.audit import audit
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 Admin = Annotated[User, Depends(require(ADMIN))]
@@ -114,6 +117,59 @@ def read_figures(db: SessionDep, admin: Admin, days: Annotated[int, Query(ge=1, 
     false alarms per resident-day, over the last `days`. Roles: admin."""
     end = utcnow()
     return Figures(days=days, **service_figures.figures(db, end - timedelta(days=days), end))
+
+
+class NotifyPublic(BaseModel):
+    email: str | None = Field(default=None, description="None: your login e-mail; '': none")
+    webhook_url: str = ""
+    has_webhook_secret: bool = False
+    apprise_urls: int = Field(default=0, description="how many (they may hold tokens)")
+    language: str | None = None
+
+
+class NotifyIn(BaseModel):
+    email: str | None = Field(default=None, max_length=254)
+    webhook_url: str = Field(default="", max_length=500, pattern=r"^(https?://.*)?$")
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, max_length=200, description="None keeps the current one"
+    )
+    apprise_urls: list[str] = Field(default_factory=list, max_length=10)
+    language: Literal["it", "en"] | None = None
+
+
+def _notify_public(ns):
+    if ns is None:
+        return NotifyPublic()
+    return NotifyPublic(
+        email=ns.email,
+        webhook_url=ns.webhook_url,
+        has_webhook_secret=ns.webhook_secret_enc is not None,
+        apprise_urls=len(ns.apprise_urls or []),
+        language=ns.language,
+    )
+
+
+@router.get("/notifications/me", response_model=NotifyPublic, summary="My notification channels")
+def read_my_channels(db: SessionDep, user: CurrentUser):
+    """How you are told about alerts. Roles: all."""
+    return _notify_public(db.get(NotificationSettings, user.id))
+
+
+@router.put("/notifications/me", response_model=NotifyPublic, summary="Set my channels")
+def set_my_channels(body: NotifyIn, request: Request, db: SessionDep, user: CurrentUser):
+    """E-mail address, signed webhook (URL and secret), apprise URLs and language.
+    Roles: all."""
+    ns = db.get(NotificationSettings, user.id) or NotificationSettings(user_id=user.id)
+    ns.email, ns.webhook_url = body.email, body.webhook_url
+    ns.apprise_urls, ns.language = body.apprise_urls, body.language
+    if body.webhook_secret is not None:
+        ns.webhook_secret_enc = secrets.seal(
+            request.app.state.settings, body.webhook_secret.encode()
+        )
+    db.add(ns)
+    audit(db, user, "update", "notificationsettings", user.id, webhook=bool(body.webhook_url))
+    db.commit()
+    return _notify_public(ns)
 
 
 @router.get("", response_model=list[AlertPublic], summary="List alerts")
