@@ -17,7 +17,7 @@ from emulator.relay import Impairment, Relay
 from emulator.standin_fleet import StandinFleet, write_identity
 from emulator.supervisor import RESET_EXIT_BASE, Hub, provision
 from protocol import cbor
-from tests.e2e.conftest import HUB, SENSORS
+from tests.e2e.conftest import DEBOUNCE_S, HUB, SENSORS
 from tests.mpy import ROOT
 from tools import release
 
@@ -170,6 +170,14 @@ async def test_power_cuts_resume_and_end_on_the_new_version(make_world, key):
     cose, bundle, _ = release.build(key, "0.2.0", 2, HW, trial=(3, 60))
     blocks = (len(bundle) + 1023) // 1024
     w.fleet.offer(HUB, cose, bundle)
+    # A panic while the bundle streams in goes out between two blocks, not after them.
+    await w.fleet.wait_for(lambda: len(w.gets("i")) >= blocks // 8, 30)
+    t_press = time.monotonic()
+    w.hub.send("press_panic")
+    assert await w.fleet.wait_for(lambda: w.fleet.events(HUB, "panic"), 2)
+    latency = w.fleet.arrival(HUB, w.fleet.events(HUB, "panic")[0][0]) - t_press - DEBOUNCE_S
+    print(f"\npanic during the download: {latency * 1000:.0f} ms after debounce")
+    assert latency < 0.2 and len(w.gets("i")) < blocks // 2, latency
     # A cut during the download; the hub comes back and fetches only what is missing.
     await w.fleet.wait_for(lambda: len(w.gets("i")) >= blocks // 2, 30)
     w.hub.power_cut()
