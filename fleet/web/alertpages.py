@@ -1,7 +1,9 @@
-"""Open alerts on the caregiver's pages, live: a fragment listing them with acknowledge
+"""Open alerts on every role's home page, live: a fragment listing them with acknowledge
 and resolve buttons (htmx posts), and a server-sent-event stream that says "changed"
 whenever the unresolved alerts of the user's residents change, so the page fetches the
-fragment again. Alerts are reached only through residents scope lets the user see."""
+fragment again. Which alerts a user sees and may act on is the alerts API's rule
+(fleet.web.alerts.mine): caregivers their residents' care alerts, volunteers those of
+circles they are in and their condominiums' technical ones, technicians technical ones."""
 
 import asyncio
 from typing import Annotated
@@ -10,20 +12,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from fleet.db import session
-from fleet.models import ADMIN, CAREGIVER, FALSE_ALARM, Alert, Resident, User, utcnow
-from fleet.services import scope
-from fleet.web.alerts import fingerprint, rows
+from fleet.models import FALSE_ALARM, ROLES, User, utcnow
+from fleet.web.alerts import fingerprint, mine, rows
 from fleet.web.pages import Page, PageError, page_for
 
 router = APIRouter(include_in_schema=False)
-Carer = Annotated[Page, Depends(page_for(ADMIN, CAREGIVER))]
+Anyone = Annotated[Page, Depends(page_for(*ROLES))]
 POLL_S = 0.5
 STREAM_S = 300  # then EventSource reconnects, and login and scope are checked again
 REASONS = ("handled", FALSE_ALARM)
 
 
-@router.get("/care/alerts")
-def alerts_fragment(page: Carer, resident: int | None = None):
+@router.get("/alerts")
+def alerts_fragment(page: Anyone, resident: int | None = None):
     with session(page.request.app.state.engine) as db:
         found = rows(db, page.user, page.lang, resident)
         return page.render("_alerts.html", alerts=found, resident_id=resident)
@@ -42,8 +43,8 @@ async def alert_stream(request, engine, user, seconds=STREAM_S):
             yield "data: changed\n\n"
 
 
-@router.get("/care/stream")
-def alerts_stream(page: Carer, request: Request):
+@router.get("/alerts/stream")
+def alerts_stream(page: Anyone, request: Request):
     return StreamingResponse(
         alert_stream(request, request.app.state.engine, page.user),
         media_type="text/event-stream",
@@ -61,10 +62,10 @@ async def _act(alert_id, page, request, action):
     from fleet.alerts import lifecycle
 
     with session(request.app.state.engine) as db:
-        alert = db.get(Alert, alert_id)
-        if alert is None or scope.get(db, page.user, Resident, alert.resident_id) is None:
-            raise PageError(404)  # another resident's alert answers as a missing one
         user = db.get(User, page.user.id)
+        alert = next((a for a in mine(db, user) if a.id == alert_id), None)
+        if alert is None:
+            raise PageError(404)  # someone else's alert answers as a missing one
         if action == "acknowledge":
             lifecycle.acknowledge(db, alert, user, utcnow())
         else:
@@ -75,14 +76,14 @@ async def _act(alert_id, page, request, action):
             resident_id = int(resident) if str(resident or "").isdigit() else None
             found = rows(db, page.user, page.lang, resident_id)
             return page.render("_alerts.html", alerts=found, resident_id=resident_id)
-    return RedirectResponse(request.headers.get("referer") or "/care", status_code=303)
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge(alert_id: int, page: Carer, request: Request):
+async def acknowledge(alert_id: int, page: Anyone, request: Request):
     return await _act(alert_id, page, request, "acknowledge")
 
 
 @router.post("/alerts/{alert_id}/resolve")
-async def resolve(alert_id: int, page: Carer, request: Request):
+async def resolve(alert_id: int, page: Anyone, request: Request):
     return await _act(alert_id, page, request, "resolve")

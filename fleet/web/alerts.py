@@ -3,6 +3,7 @@ only read the Alert and RuleState tables and call its lifecycle to acknowledge a
 resolve).
 
     open_for(db, resident_ids)         -> the residents' unresolved care alerts, newest first
+    mine(db, user, resident_id=None)   -> the unresolved alerts the user may see and act on
     rows(db, user, lang, resident_id)  -> what the alerts fragment shows the user
     text(alert, lang)                  -> the rules' explanation of an alert
     rules_snapshot(db, resident_id)    -> the engine's saved state, or None
@@ -13,16 +14,20 @@ from sqlmodel import select
 from fleet.api.deps import as_utc
 from fleet.db import session
 from fleet.models import (
+    ADMIN,
     ALERT_ACKNOWLEDGED,
     ALERT_NOTIFIED,
     ALERT_OPEN,
+    CAREGIVER,
+    TECHNICIAN,
+    VOLUNTEER,
     Alert,
+    Flat,
     Resident,
     RuleState,
     User,
 )
 from fleet.rules import CARE, CRITICAL, URGENT, Condition
-from fleet.services import scope
 
 UNRESOLVED = (ALERT_OPEN, ALERT_NOTIFIED, ALERT_ACKNOWLEDGED)
 
@@ -44,9 +49,13 @@ def is_urgent(alert):
     return alert.severity in (CRITICAL, URGENT)
 
 
-def text(alert, lang):
+def text(alert, lang, named=True):
+    """The rules' explanation; without `named` the resident is "the resident" (for
+    technicians, who never see a name)."""
     facts = dict(alert.facts or {})
     subject = facts.pop("subject", None)
+    if not named:
+        facts.pop("name", None)
     since, at = as_utc(alert.since).timestamp(), as_utc(alert.opened_at).timestamp()
     cond = Condition(
         alert.rule, subject, alert.severity, since, at, alert.audience, alert.auto, facts
@@ -57,27 +66,40 @@ def text(alert, lang):
         return alert.rule  # facts from an older engine: the rule's name still says enough
 
 
-def _resident_ids(db, user):
-    return list(db.exec(scope.visible(user, Resident).with_only_columns(Resident.id)).all())
+def mine(db, user, resident_id=None):
+    """The unresolved alerts `user` may see and act on — decided by the alerts API's
+    rule (fleet.api.routes.alerts.visible), so pages and API always agree."""
+    from fleet.api.routes.alerts import visible
+
+    stmt = visible(user, select(Alert)).where(Alert.state.in_(UNRESOLVED))
+    if resident_id is not None:
+        stmt = stmt.where(Alert.resident_id == resident_id)
+    return db.exec(stmt.order_by(Alert.opened_at.desc(), Alert.id.desc())).all()
+
+
+def _who(db, user, resident):
+    if user.role in (ADMIN, CAREGIVER):
+        return resident.name
+    flat = db.get(Flat, resident.flat_id)
+    first = (resident.name.split() or [""])[0] if user.role == VOLUNTEER else ""
+    return " · ".join(x for x in (first, flat.label) if x)
 
 
 def rows(db, user, lang, resident_id=None):
-    """[(alert, resident, text, acknowledger)] for the fragment."""
-    ids = _resident_ids(db, user)
-    if resident_id is not None:
-        ids = [i for i in ids if i == resident_id]
+    """[(alert, who, text, acknowledger)] for the fragment; `who` names the resident as
+    much as the user's role may know (a technician gets the flat only)."""
     out = []
-    for a in open_for(db, ids):
-        who = db.get(User, a.acknowledged_by) if a.acknowledged_by else None
-        out.append((a, db.get(Resident, a.resident_id), text(a, lang), who))
+    for a in mine(db, user, resident_id):
+        acker = db.get(User, a.acknowledged_by) if a.acknowledged_by else None
+        who = _who(db, user, db.get(Resident, a.resident_id))
+        out.append((a, who, text(a, lang, named=user.role != TECHNICIAN), acker))
     return out
 
 
 def fingerprint(engine, user):
     """What the stream watches: the ids and states of the user's unresolved alerts."""
     with session(engine) as db:
-        ids = _resident_ids(db, user)
-        return tuple((a.id, a.state, a.repeats) for a in open_for(db, ids))
+        return tuple((a.id, a.state, a.repeats) for a in mine(db, user))
 
 
 def rules_snapshot(db, resident_id):

@@ -20,6 +20,7 @@ from fleet.models import (
     utcnow,
 )
 from fleet.services import scope
+from fleet.web import alerts
 from fleet.web.pages import Page, PageError, page_for
 from fleet.web.volunteer import hub_health, sensor_health
 
@@ -60,6 +61,8 @@ def fleet_list(page: Technician, condominium: str = "", state: str = "", firmwar
             versions=sorted(versions),
             chosen={"condominium": condo_id, "state": state, "firmware": firmware},
             hub_health=hub_health,
+            alerts=alerts.rows(db, page.user, page.lang),
+            resident_id=None,
         )
 
 

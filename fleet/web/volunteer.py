@@ -28,6 +28,7 @@ from fleet.models import (
     utcnow,
 )
 from fleet.services import enrolment, scope
+from fleet.web import alerts
 from fleet.web.pages import Page, PageError, page_for
 from fleet.web.status import status
 
@@ -84,7 +85,13 @@ def my_condominiums(page: Volunteer):
                     people.append((flat.label, (r.name.split() or [""])[0], level))
             condos.append({"condo": condo, "hubs": hubs, "sensors": sensors, "people": people})
         return page.render(
-            "condo.html", condos=condos, now=now, sensor_health=sensor_health, hub_health=hub_health
+            "condo.html",
+            condos=condos,
+            now=now,
+            sensor_health=sensor_health,
+            hub_health=hub_health,
+            alerts=alerts.rows(db, page.user, page.lang),
+            resident_id=None,
         )
 
 

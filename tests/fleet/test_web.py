@@ -334,3 +334,22 @@ async def test_alert_stream_says_changed_when_an_alert_opens(world):
     chunks = [chunk async for chunk in stream]
     await task
     assert chunks.count("data: changed\n\n") == 1
+
+
+def test_volunteer_in_the_circle_acknowledges_from_the_condominium_page(world):
+    alert_id = _panic_alert(world, world.anna)
+    with session(world.engine) as db:
+        db.add(CareCircleMember(resident_id=world.anna, user_id=world.vol.id, position=2))
+        db.commit()
+    vol = browser(world, "vol")
+    html = vol.get("/condo").text
+    assert f'data-alert="{alert_id}"' in html and ANNA not in html  # first name and flat
+    assert "Anna · 3B" in html
+    assert f'data-alert="{alert_id}"' not in browser(world, "tech").get("/fleet").text
+    other = browser(world, "vol_b")
+    token_b = csrf_of(other.get("/condo").text)
+    assert other.post(f"/alerts/{alert_id}/acknowledge", data={"csrf": token_b}).status_code == 404
+    r = vol.post(f"/alerts/{alert_id}/acknowledge", data={"csrf": csrf_of(html)})
+    assert r.status_code == 303
+    with session(world.engine) as db:
+        assert db.get(Alert, alert_id).acknowledged_by == world.vol.id
