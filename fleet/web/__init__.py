@@ -5,11 +5,11 @@ script (static/), Italian by default and English on request (i18n.py).
 
 Pages by role: caregivers /care and /residents/{id}; volunteers /condo, /claim and the
 walk-test /hubs/{id}/walktest; technicians /fleet and /hubs/{id}; admins /admin and all
-of the above. Every page is behind login and reaches rows only through
+of the above; everyone /settings (how alerts reach them) and their open alerts, live. Every page is behind login and reaches rows only through
 fleet.services.scope; a row outside the user's scope is a 404 page.
 """
 
-from fleet.web import admin, alertpages, auth, caregiver, fleetpages, volunteer
+from fleet.web import admin, alertpages, auth, caregiver, fleetpages, settingspage, volunteer
 from fleet.web.pages import PageError, page_error
 
 ROUTERS = (
@@ -19,6 +19,7 @@ ROUTERS = (
     volunteer.router,
     fleetpages.router,
     admin.router,
+    settingspage.router,
 )
 
 

@@ -1,6 +1,8 @@
-"""The admin's pages: users (deactivate and reactivate) and care circles (add and
-remove members). Every change is audited like the API's."""
+"""The admin's page: service figures (fleet.alerts.figures, last 30 days), users
+(deactivate and reactivate) and care circles (add and remove members). Every change is
+audited like the API's."""
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -8,13 +10,24 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import delete
 from sqlmodel import select
 
+from fleet.alerts.figures import figures
 from fleet.db import session
-from fleet.models import ADMIN, CAREGIVER, VOLUNTEER, AuthToken, CareCircleMember, Resident, User
+from fleet.models import (
+    ADMIN,
+    CAREGIVER,
+    VOLUNTEER,
+    AuthToken,
+    CareCircleMember,
+    Resident,
+    User,
+    utcnow,
+)
 from fleet.services.audit import audit
 from fleet.web.pages import Page, PageError, page_for
 
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[Page, Depends(page_for(ADMIN))]
+FIGURES_DAYS = 30
 
 
 @router.get("/admin")
@@ -29,8 +42,16 @@ def admin_home(page: Admin, saved: int = 0):
             for r in residents
         ]
         helpers = [u for u in users if u.role in (CAREGIVER, VOLUNTEER) and u.active]
+        end = utcnow()
+        service = figures(db, end - timedelta(days=FIGURES_DAYS), end)
         return page.render(
-            "admin.html", users=users, circles=circles, helpers=helpers, saved=bool(saved)
+            "admin.html",
+            users=users,
+            circles=circles,
+            helpers=helpers,
+            saved=bool(saved),
+            figures=service,
+            days=FIGURES_DAYS,
         )
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from fleet import security
+from fleet.api.deps import as_utc
 from fleet.db import session
 from fleet.models import Alert, CareCircleMember, Event, Hub, Reading, Resident, RuleState, User
 from fleet.services import enrolment
@@ -353,3 +354,38 @@ def test_volunteer_in_the_circle_acknowledges_from_the_condominium_page(world):
     assert r.status_code == 303
     with session(world.engine) as db:
         assert db.get(Alert, alert_id).acknowledged_by == world.vol.id
+
+
+def test_notification_settings_change_how_alerts_reach_me(world):
+    from fleet.alerts.outbox import channels_of
+
+    c = browser(world, "care")
+    html = c.get("/settings").text
+    assert 'name="email_on" value="1" checked' in html
+    token = csrf_of(html)
+    r = c.post("/settings", data={"csrf": token, "email": "", "language": "en"})
+    assert r.status_code == 303 and r.headers["location"] == "/settings?saved=1"
+    with session(world.engine) as db:
+        assert channels_of(db, world.settings, db.get(User, world.care.id)) == ([], "en")
+    form = {"csrf": token, "email_on": "1", "email": "anna.figlia@example.org", "language": "it"}
+    c.post("/settings", data=form)
+    with session(world.engine) as db:
+        got = channels_of(db, world.settings, db.get(User, world.care.id))
+    assert got == ([("email", "anna.figlia@example.org")], "it")
+    bad = c.post("/settings", data={**form, "email": "not an address"})
+    assert bad.headers["location"] == "/settings?error=email"
+    assert c.post("/settings", data={**form, "csrf": "x"}).status_code == 403
+
+
+def test_admin_sees_service_figures(world):
+    alert_id = _panic_alert(world, world.anna)
+    with session(world.engine) as db:
+        alert = db.get(Alert, alert_id)
+        alert.acknowledged_at = as_utc(alert.opened_at) + timedelta(seconds=42)
+        alert.acknowledged_by = world.care.id
+        db.add(alert)
+        db.commit()
+    html = browser(world, "admin").get("/admin").text
+    figures = html[html.index('id="figures"') :]
+    assert "100 %" in figures and "42 s" in figures
+    assert browser(world, "care").get("/admin").status_code == 403
