@@ -126,6 +126,7 @@ def test_technician_and_admin_pages_render(server, chromium, shots):
     expect(page).to_have_url(server.url + "/fleet")
     expect(page.locator("#hubs tbody tr")).to_have_count(2)
     page.select_option("select[name=state]", "online")
+    expect(page).to_have_url(f"{server.url}/fleet?condominium=&state=online&firmware=")
     page.select_option("select[name=condominium]", str(server.world.condo_a))
     expect(page.locator("#hubs tbody tr")).to_have_count(1)  # htmx filtered in place
     expect(page).to_have_url(
