@@ -113,10 +113,16 @@ class RawHub:
     async def send_raw(self, data, timeout=5):
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(self.sock, data)
-        reply = await asyncio.wait_for(loop.sock_recv(self.sock, 2048), timeout)
-        msg = aiocoap.Message.decode(reply)
-        msg.direction = Direction.INCOMING
-        return msg
+        while True:
+            reply = await asyncio.wait_for(loop.sock_recv(self.sock, 2048), timeout)
+            msg = aiocoap.Message.decode(reply)
+            msg.direction = Direction.INCOMING
+            if msg.mtype == aiocoap.ACK and msg.code == aiocoap.EMPTY:
+                continue  # a slow server acknowledged first; its separate response follows
+            if msg.mtype == aiocoap.CON:
+                ack = aiocoap.Message(mtype=aiocoap.ACK, code=aiocoap.EMPTY, mid=msg.mid)
+                await loop.sock_sendall(self.sock, ack.encode())
+            return msg
 
     def open(self, outer, request_id):
         """The inner response of a protected reply."""
