@@ -84,7 +84,7 @@ _IT = {
     "hubs": "Hub",
     "sensors": "Sensori",
     "residents_by_flat": "Residenti per appartamento",
-    "flat": "Appartamento",
+    "flat": "Interno",
     "resident": "Residente",
     "status": "Stato",
     "health": "Salute",

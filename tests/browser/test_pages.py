@@ -21,6 +21,11 @@ DESKTOP = {"width": 1100, "height": 900}
 _seq = iter(range(1, 1000))
 
 
+def fits_the_screen(page):
+    """Nothing on the page makes a phone scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def log_in(page, server, who):
     page.goto(server.url + "/")
     expect(page).to_have_url(server.url + "/login?next=%2F")
@@ -46,6 +51,7 @@ def test_volunteer_walk_test_turns_green_live(server, chromium, shots):
     log_in(page, server, "vol")
     expect(page).to_have_url(server.url + "/condo")
     expect(page.locator("h1")).to_have_text("I tuoi condomini")
+    assert fits_the_screen(page)
     page.screenshot(path=shots / "volunteer-condo-phone.png", full_page=True)
     page.get_by_role("link", name="Prova dei sensori").click()
     steps = page.locator(".step")
@@ -97,6 +103,7 @@ def test_caregiver_sees_status_and_acknowledges_a_live_alert(server, chromium, s
     expect(page.locator("polyline.temp")).to_have_count(1)
     page.screenshot(path=shots / "resident-day.png", full_page=True)
     page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
     page.screenshot(path=shots / "resident-day-phone.png", full_page=True)
     page.set_viewport_size(DESKTOP)
     page.goto(server.url + "/care")
@@ -105,6 +112,7 @@ def test_caregiver_sees_status_and_acknowledges_a_live_alert(server, chromium, s
     alert = page.locator(".alert")
     expect(alert).to_have_count(1, timeout=5000)  # live: no reload
     expect(alert).to_contain_text("Anna ha premuto il pulsante di emergenza")
+    expect(card.locator(".status")).to_have_text("Allarme")  # the card follows, live too
     page.screenshot(path=shots / "caregiver-alert.png", full_page=True)
     alert.get_by_role("button", name="Ho visto, me ne occupo").click()
     expect(page.locator(".acked")).to_contain_text("preso in carico da Care")
