@@ -7,7 +7,6 @@ DEFAULT = "it"
 
 _IT = {
     "app": "Portineria",
-    "lang_name": "Italiano",
     "login": "Accedi",
     "login_title": "Accesso",
     "email": "Email",
@@ -166,7 +165,6 @@ _IT = {
 }
 
 _EN = {
-    "lang_name": "English",
     "login": "Log in",
     "login_title": "Log in",
     "logout": "Log out",

@@ -32,7 +32,14 @@
   var section = document.getElementById("alerts");
   if (!section || !window.EventSource) return;
   var source = new EventSource(section.dataset.stream);
-  source.onmessage = function () {
+  var opened = false;
+  function refresh() {
     document.body.dispatchEvent(new CustomEvent("alerts-changed"));
+  }
+  source.onmessage = refresh;
+  // After a reconnection, catch up on whatever changed while the stream was down.
+  source.onopen = function () {
+    if (opened) refresh();
+    opened = true;
   };
 })();
