@@ -4,8 +4,8 @@ to it — the unchanged firmware, one process each, over CoAP and OSCORE on 127.
 Three hubs are provisioned and claimed as a technician and a volunteer would, their
 sensors registered, and then residents move about, a door opens, and a panic button is
 pressed during a network outage: it is queued on the hub's flash and still arrives,
-once. The server keeps running (Ctrl-C stops everything) so you can look at it through
-its API; its web pages are not built yet.
+once — and opens an alert for her caregivers. The server keeps running (Ctrl-C stops
+everything): log in to its web pages with the printed logins.
 """
 
 import argparse
@@ -87,6 +87,19 @@ def enrol_hubs(db, settings, relay_port):
     return hubs
 
 
+def open_alerts(engine):
+    from sqlmodel import select
+
+    from fleet.db import session
+    from fleet.models import Alert, Resident
+
+    with session(engine) as db:
+        rows = db.exec(
+            select(Alert, Resident.name).join(Resident).where(Alert.resolved_at.is_(None))
+        ).all()
+    return [(name, a.rule, a.severity, a.state) for a, name in rows]
+
+
 def stored_events(engine, since_id):
     from sqlmodel import select
 
@@ -140,7 +153,7 @@ async def demo(args):
     first, maria = hubs[0][0], hubs[-1][0]
     try:
         print(
-            f"Fleet server: http://127.0.0.1:{args.port}/docs (API), CoAP on udp/{settings.coap_port}"
+            f"Fleet server: http://127.0.0.1:{args.port}/ (web), /docs (API), CoAP on udp/{settings.coap_port}"
         )
         configured = lambda: all("configuration" in h.console() for h in emulated.values())  # noqa: E731
         if not await wait_for(configured, 60):
@@ -162,7 +175,15 @@ async def demo(args):
             print(f"  … {time.monotonic() - pressed:.1f} s after the press:")
             seen = show(stored_events(engine, seen), who)
             print("  Stored once, however many times the hub had to send it.")
-        print("\nLog in to the API as (new passwords on every demo start):")
+            for name, rule, severity, state in (
+                await wait_for(lambda: open_alerts(engine), 10) or []
+            ):
+                print(
+                    f"  Alert for {name}: {rule} ({severity}), {state}; the people who look after her are being notified."
+                )
+        print(
+            f"\nDashboard: http://127.0.0.1:{args.port}/ — log in as (new passwords every start):"
+        )
         for role, email, password in logins:
             print(f"  {role:<10} {email:<34} {password}")
         if not args.once:
