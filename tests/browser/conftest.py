@@ -74,8 +74,10 @@ def server(tmp_path):
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Module scope, not session: Playwright's sync API keeps an event loop running until
+    # it stops, and every asyncio test collected after this module would refuse to start.
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
