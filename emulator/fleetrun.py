@@ -180,15 +180,15 @@ class RealFleet:
     # --- what the server stored, for this run's hubs --------------------------------------
 
     def health(self):
-        """{hub id: (state, uptime_s, queue_depth)}, the last two from the hub's latest
-        heartbeat (None for a hub that never heartbeated)."""
+        """{hub id: (state, uptime_s, queue_depth, last_error)}, the last three from the
+        hub's latest heartbeat (None for a hub that never heartbeated)."""
         from sqlmodel import select
 
         from fleet.models import Hub
 
         with self._db() as db:
             rows = db.exec(select(Hub).where(Hub.id.in_(list(self.rows.values())))).all()
-        return {h.hub_id: (h.state, h.uptime_s, h.queue_depth) for h in rows}
+        return {h.hub_id: (h.state, h.uptime_s, h.queue_depth, h.last_error) for h in rows}
 
     def panics(self):
         """{hub id: [wall time (s) each stored panic press was received]}."""
@@ -359,7 +359,7 @@ class FleetRun:
         if self.real:
             health = self.fleet.health()
             for hub_id in self.hubs:
-                _, up, depth = health.get(hub_id, (None, None, None))
+                _, up, depth, _ = health.get(hub_id, (None, None, None, None))
                 if up is None or depth != 0:
                     return False
                 # Its uptime dates the heartbeat (a little early: the clock starts after
@@ -442,8 +442,13 @@ class FleetRun:
     def _report_real(self, r, elapsed):
         f = self.fleet
         health = f.health()
-        r["online"] = sum(1 for state, _, _ in health.values() if state == "online")
-        r["heartbeated"] = sum(1 for _, up, _ in health.values() if up is not None)
+        r["online"] = sum(1 for h in health.values() if h[0] == "online")
+        r["heartbeated"] = sum(1 for h in health.values() if h[1] is not None)
+        errors = {}  # the hubs' own last errors (uplink timeouts, ...): what to look at first
+        for h in health.values():
+            if h[3]:
+                errors[h[3]] = errors.get(h[3], 0) + 1
+        r["hub_errors"] = errors
         events, readings, packs = f.stored()
         r["events_stored"], r["readings_stored"], r["packs_stored"] = events, readings, packs
         msgs = _messages() - self._counted

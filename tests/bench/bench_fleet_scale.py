@@ -35,6 +35,7 @@ async def main(n, seconds, hb, rate, real, db_url):
         print(f"telemetry stored            {r['packs_stored']} packs: {r['events_stored']} "
               f"events, {r['readings_stored']} readings")  # fmt: skip
         print(f"panics stored twice         {len(r['panics_stored_twice'])}")
+        print(f"hubs' last errors           {r['hub_errors'] or 'none'}")
     else:
         print(f"hubs that heartbeated       {r['heartbeated']}  (exited early: {len(r['exited'])})")
         print(f"heartbeats, records stored  {r['heartbeats']}, {r['records']} "
