@@ -7,6 +7,9 @@ paths as MicroPython does with its root as cwd) and chip-state.json (RTC, NVS). 
 MicroPython does, it runs boot.py then main.py from the flash. A reset exits with
 emusim.RESET_EXIT_BASE + cause; the supervisor starts the process again. stdin is the
 control channel: one JSON object per line, handed to emulator.sensors.Sensors.command.
+With --serial-fd (a pty master from supervisor.Hub) the hub also has a serial port with
+MicroPython's REPL (emulator/serialport.py): Ctrl-C stops the application and the hub
+sits in the REPL, as it does when main.py is missing, returns or raises.
 """
 
 import argparse
@@ -40,11 +43,47 @@ def _attach_devices(board, config):
             board.attach_i2c(int(addr, 0), sht3x_sim.SHT3x(now_ms=board.now_ms))
 
 
+def _with_serial(a, hub_dir, board, flash):
+    """Run boot.py (and main.py unless soft-rebooted from the raw REPL) with Ctrl-C able
+    to stop them, then sit in the REPL for good."""
+    import emusim
+
+    from emulator import serialport
+
+    repl = serialport.SerialREPL(a.serial_fd, flash)
+
+    def reboot(raw):
+        board._save_state()  # the RTC survives a soft reboot
+        sys.stdout.flush()
+        args = ["--serial-fd", str(a.serial_fd), "--reset-cause", str(a.reset_cause)]
+        args += ["--real-time"] * a.real_time + ["--raw-repl"] * raw
+        os.chdir(ROOT)
+        os.set_inheritable(a.serial_fd, True)
+        os.execv(sys.executable, [sys.executable, "-m", "emulator.hubproc", hub_dir, *args])
+
+    scripts = ("boot.py",) if a.raw_repl else ("boot.py", "main.py")
+    try:
+        with repl.running():
+            for script in scripts:
+                if os.path.exists(script):
+                    runpy.run_path(script, run_name="__main__")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+        if code >= emusim.RESET_EXIT_BASE:
+            board.reset(code - emusim.RESET_EXIT_BASE)
+        traceback.print_exc()
+    except BaseException:
+        traceback.print_exc()  # Ctrl-C or a crash: a real hub prints it and sits in the REPL
+    repl.serve(raw=a.raw_repl, reboot=reboot)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("hub_dir")
     ap.add_argument("--reset-cause", type=int, default=1)
     ap.add_argument("--real-time", action="store_true")
+    ap.add_argument("--serial-fd", type=int)
+    ap.add_argument("--raw-repl", action="store_true", help="soft reboot from the raw REPL")
     a = ap.parse_args(argv)
     hub_dir = os.path.realpath(a.hub_dir)
     with open(os.path.join(hub_dir, "hub.json")) as f:
@@ -76,6 +115,8 @@ def main(argv=None):
     rest = [p for p in sys.path[2:] if p not in ("", str(ROOT), os.getcwd())]
     sys.path[:] = ["", "lib", HW, COMPAT, *rest, str(ROOT)]
     sys.argv = [""]
+    if a.serial_fd is not None:
+        _with_serial(a, hub_dir, board, flash)
     try:
         for script in ("boot.py", "main.py"):
             if os.path.exists(script):

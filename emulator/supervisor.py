@@ -7,11 +7,13 @@ so a write can be torn wherever the OS left it; the next start reuses the same H
 
 import asyncio
 import json
+import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
+import tty
 from pathlib import Path
 
 from emulator.hubproc import EXIT_CRASHED, ROOT
@@ -36,22 +38,44 @@ def provision(hub_dir, *, firmware=ROOT / "firmware", protocol=ROOT / "protocol"
 
 
 class Hub:
-    """One emulated hub's process. Output goes to HUB_DIR/console.log (appended)."""
+    """One emulated hub's process. Output goes to HUB_DIR/console.log (appended).
 
-    def __init__(self, hub_dir, real_time=False):
+    With serial=True the hub also has a serial port: a pseudo-terminal (path in `tty`,
+    also written to HUB_DIR/tty) speaking MicroPython's REPL (emulator/serialport.py).
+    It is made here, not in the hub process, so it outlives resets and power cuts as a
+    USB-UART bridge does; `close()` unplugs it."""
+
+    def __init__(self, hub_dir, real_time=False, serial=False):
         self.dir = Path(hub_dir)
         self.real_time = real_time
         self.proc = None
         self.boots = 0
+        self.tty = None
+        self._pty = ()
+        if serial:
+            master, slave = os.openpty()
+            tty.setraw(slave)  # the host side starts raw, as a USB serial device does
+            self.tty = os.ttyname(slave)
+            # Our copy of the host end stays open so the hub never sees a hang-up between
+            # two tools opening the port.
+            self._pty = (master, slave)
+            (self.dir / "tty").write_text(self.tty + "\n")
 
     def start(self, reset_cause=PWRON_RESET):
         cmd = [sys.executable, "-m", "emulator.hubproc", str(self.dir)]
         cmd += ["--reset-cause", str(reset_cause)]
         if self.real_time:
             cmd.append("--real-time")
+        if self._pty:
+            cmd += ["--serial-fd", str(self._pty[0])]
         log = open(self.dir / "console.log", "ab")  # the child keeps its own copy
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
+            cmd,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=self._pty[:1],
         )
         log.close()
         self.boots += 1
@@ -80,6 +104,13 @@ class Hub:
 
     def console(self):
         return (self.dir / "console.log").read_text(errors="replace")
+
+    def close(self):
+        """Power the hub off and unplug its serial port."""
+        self.power_cut()
+        for fd in self._pty:
+            os.close(fd)
+        self._pty = ()
 
 
 class Supervisor:
