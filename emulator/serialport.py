@@ -281,6 +281,9 @@ class SerialREPL:
         left = PASTE_WINDOW
         while True:
             b = self._get()
+            if b == _CTRL_C:  # the host gave up half-way: drop what came
+                self.port.write(b"\x04>")
+                return
             if b == _CTRL_D:
                 break
             code.append(b)

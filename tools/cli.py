@@ -4,6 +4,13 @@ sentence on stderr (`portineria: …`) and exit status 1, never a traceback.
     portineria provision --out FLASH_DIR [--ssid NET --wkey KEY] [--label DIR] [--json]
     portineria reprovision HUB_ID --out FLASH_DIR [...]
     portineria revoke HUB_ID [--reason TEXT]
+    portineria deploy --port DEV [--identity FILE] [--config FILE] [--keys FILE]
+    portineria console --port DEV [--seconds N] [--restart]
+    portineria doctor --port DEV
+    portineria flash --port DEV --image FIRMWARE.bin [--baud N] [--no-erase]
+
+deploy, console and doctor talk to the hub's MicroPython REPL over its USB serial port
+(an emulated hub's pty works the same); flash writes MicroPython itself with esptool.
 
 Two ways to reach the fleet:
 - the server's API (the normal way): --server URL (or PORTINERIA_SERVER) and a bearer
@@ -26,6 +33,7 @@ import sys
 from pathlib import Path
 
 from tools import identity as identity_file
+from tools.deploy import DeviceError
 
 
 class CLIError(Exception):
@@ -231,6 +239,87 @@ def cmd_revoke(args):
         print(f"hub {args.hub}: revoked")
 
 
+def _say(args):
+    return None if args.json else (lambda text: print(text, file=sys.stderr))
+
+
+def cmd_deploy(args):
+    from tools import deploy
+
+    report = deploy.deploy(
+        _port(args),
+        identity=args.identity,
+        config=args.config,
+        keys=args.keys,
+        version=args.app_version,
+        baud=args.baud,
+        quiet=args.json,
+        say=_say(args),
+    )
+    deploy.main_print(report, args.json)
+
+
+def cmd_console(args):
+    from tools import console
+
+    console.follow(_port(args), seconds=args.seconds, restart=args.restart, as_json=args.json)
+
+
+def cmd_doctor(args):
+    from tools import doctor
+
+    checks = doctor.examine(_port(args), baud=args.baud)
+    doctor.show(checks, args.json)
+    if any(not c["ok"] for c in checks):
+        raise SystemExit(2)  # the report is the message: no extra line
+
+
+def cmd_flash(args):
+    from tools import flash
+
+    report = flash.flash(
+        _port(args),
+        args.image,
+        bauds=args.baud,
+        erase=not args.no_erase,
+        say=_say(args),
+    )
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['chip']}: MicroPython written and verified at {report['baud']} baud")
+
+
+def _port(args):
+    port = args.port or os.environ.get("PORTINERIA_PORT")
+    if not port:
+        raise CLIError("say which serial port the hub is on: --port DEV (or PORTINERIA_PORT)")
+    return port
+
+
+DEVICE_COMMANDS = {
+    "deploy": (
+        cmd_deploy,
+        "copy the application, configuration and identity to a hub, check, reset",
+        "portineria deploy --port /dev/ttyUSB0 --identity hub-0a1b2c3d4e/identity.cbor",
+    ),
+    "console": (
+        cmd_console,
+        "follow a hub's log live (Ctrl-C to stop)",
+        "portineria console --port /dev/ttyUSB0 --restart",
+    ),
+    "doctor": (
+        cmd_doctor,
+        "check a hub's health: Wi-Fi, fleet, clock, sensors, memory, queue, flash",
+        "portineria doctor --port /dev/ttyUSB0",
+    ),
+    "flash": (
+        cmd_flash,
+        "write MicroPython onto an ESP32 with esptool (erase, write, verify)",
+        "portineria flash --port /dev/ttyUSB0 --image ESP32_GENERIC-v1.24.1.bin",
+    ),
+}
+
 COMMANDS = {
     "provision": (cmd_provision, "make a new hub and write its identity.cbor"),
     "reprovision": (cmd_reprovision, "give a hub a new secret (its old one stops working)"),
@@ -266,6 +355,36 @@ def _parser():
         p.add_argument("--ack", type=int, help="CoAP ACK_TIMEOUT ms (test benches)")
         p.add_argument("--buzzer", type=int, help="GPIO of the panic buzzer")
         p.add_argument("--led", type=int, help="GPIO of the panic LED")
+    for name, (fn, text, example) in DEVICE_COMMANDS.items():
+        p = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog="example:\n  " + example,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(fn=fn)
+        p.add_argument("--port", help="the hub's serial port (PORTINERIA_PORT)")
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+        if name == "flash":
+            p.add_argument("--image", required=True, help="MicroPython .bin for ESP32")
+            p.add_argument(
+                "--baud",
+                type=int,
+                action="append",
+                help="baud rate to try (repeat for fallbacks; default 460800 then 115200)",
+            )
+            p.add_argument("--no-erase", action="store_true", help="keep the filesystem")
+            continue
+        p.add_argument("--baud", type=int, default=115200, help="serial speed")
+        if name == "deploy":
+            p.add_argument("--identity", help="identity.cbor from `portineria provision`")
+            p.add_argument("--config", help="a config.cbor to start with")
+            p.add_argument("--keys", help="ota.keys: trusted release keys")
+            p.add_argument("--app-version", help="version to report (default: the source's)")
+        elif name == "console":
+            p.add_argument("--seconds", type=float, help="stop after this long")
+            p.add_argument("--restart", action="store_true", help="soft-reboot into the app")
     return parser
 
 
@@ -273,9 +392,11 @@ def main(argv=None):
     try:
         args = _parser().parse_args(argv)
         args.fn(args)
-    except CLIError as e:
+    except (CLIError, DeviceError) as e:
         print(f"portineria: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     except OSError as e:
         print(f"portineria: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
