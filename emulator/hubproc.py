@@ -55,7 +55,8 @@ def _with_serial(a, hub_dir, board, flash):
     def reboot(raw):
         board._save_state()  # the RTC survives a soft reboot
         sys.stdout.flush()
-        args = ["--serial-fd", str(a.serial_fd), "--reset-cause", str(a.reset_cause)]
+        # Reported as a soft reset, so the emulated RTC keeps its time as a real one does.
+        args = ["--serial-fd", str(a.serial_fd), "--reset-cause", str(emusim.SOFT_RESET)]
         args += ["--real-time"] * a.real_time + ["--raw-repl"] * raw
         os.chdir(ROOT)
         os.set_inheritable(a.serial_fd, True)

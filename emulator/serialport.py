@@ -16,6 +16,7 @@ MicroPython's heap; from the raw REPL it comes back to the raw REPL without main
 """
 
 import builtins
+import contextlib
 import errno
 import os
 import queue
@@ -140,7 +141,12 @@ class SerialREPL:
         self.port = Port(fd)
         self.root = os.path.realpath(root)
         self.inbox = queue.SimpleQueue()
-        self._running = threading.Lock()  # held while the app or a command runs
+        # "boot" until the app starts, "run" while the app or a command runs, then "repl".
+        # A Ctrl-C during boot (the host was quicker than our start-up) stops the app as
+        # soon as it would start, as it would have stopped it on a board already running.
+        self._state = "boot"
+        self._break = False
+        self._lock = threading.Lock()
         self.namespace = {"__name__": "__main__"}
         self.os = _hub_os(self.root)
         sys.stdout = _Console(sys.stdout, self.port)
@@ -151,19 +157,32 @@ class SerialREPL:
     def _reader(self):
         while True:
             for b in self.port.read():
-                if b == _CTRL_C and self._running.locked():
-                    os.kill(os.getpid(), signal.SIGINT)
-                else:
-                    self.inbox.put(b)
+                with self._lock:
+                    if b == _CTRL_C and self._state == "run":
+                        os.kill(os.getpid(), signal.SIGINT)
+                    elif b == _CTRL_C and self._state == "boot":
+                        self._break = True
+                    else:
+                        self.inbox.put(b)
 
     def _sigint(self, signum, frame):
         # A Ctrl-C that lands after the code it was meant for has finished is dropped.
-        if self._running.locked():
+        if self._state == "run":
             raise KeyboardInterrupt
 
+    @contextlib.contextmanager
     def running(self):
-        """Context for the application's run: Ctrl-C interrupts it."""
-        return self._running
+        """Context for the application's or a command's run: Ctrl-C interrupts it."""
+        with self._lock:
+            if self._break:
+                self._break = False
+                raise KeyboardInterrupt
+            self._state = "run"
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._state = "repl"
 
     def _get(self):
         return self.inbox.get()
@@ -187,7 +206,7 @@ class SerialREPL:
         out, err = sys.stdout, sys.stderr
         out.to_log = err.to_log = False  # a command's output is the host's, not a log line
         error = None
-        with self._running:
+        with self.running():
             try:
                 exec(compile(source, "<stdin>", "exec" if raw else "single"), self.namespace)
             except SystemExit:

@@ -148,6 +148,15 @@ class Link:
         """Hard-reset the hub; it does not answer, so nothing is read back."""
         self.t.exec_raw_no_follow("import machine\nmachine.reset()")
 
+    def close_into_app(self):
+        """Leave the raw REPL and soft-reboot, so the hub runs its application again."""
+        try:
+            self.t.serial.write(b"\r\x02\x04")
+            self.t.in_raw_repl = False
+        except OSError:
+            pass
+        self.close()
+
     def close(self):
         try:
             if self.t.in_raw_repl:
