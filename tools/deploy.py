@@ -15,7 +15,9 @@ source for an emulated (CPython) one; the hub is asked which it is.
 """
 
 import ast
+import contextlib
 import hashlib
+import io
 import json
 import sys
 from pathlib import Path
@@ -111,7 +113,8 @@ class Link:
         except TransportError:
             raise DeviceError(f"cannot open {port}: is the hub plugged in and free?") from None
         try:
-            self.t.enter_raw_repl(soft_reset=True, timeout_overall=10)
+            with contextlib.redirect_stdout(io.StringIO()):  # mpremote prints what it got
+                self.t.enter_raw_repl(soft_reset=True, timeout_overall=10)
         except TransportError:
             self.t.close()
             raise DeviceError(f"no MicroPython REPL answers on {port}") from None

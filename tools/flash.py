@@ -28,7 +28,8 @@ def _esptool(port, baud, *args, timeout=300):
 def _reason(output):
     for line in reversed(output.strip().splitlines()):
         if "error" in line.lower() or "failed" in line.lower():
-            return line.strip().removeprefix("A fatal error occurred: ").rstrip(".")
+            line = line.strip().removeprefix("ERROR: ").removeprefix("A fatal error occurred: ")
+            return line.rstrip(".")
     return "esptool failed"
 
 
