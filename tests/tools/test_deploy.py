@@ -5,7 +5,6 @@ killed half-way is finished by the next one."""
 import asyncio
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import pytest
 
 from emulator.standin_fleet import StandinFleet, write_identity
 from emulator.supervisor import Hub, Supervisor, provision
-from tools import deploy as deploy_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 HUB = "hub-d1"
@@ -129,13 +127,3 @@ async def test_a_deploy_killed_half_way_is_finished_by_the_next(bench):
     assert "interrupted" in err and "all hashes match" in out
     assert not (bench.flash / "deploy.pending").exists()
     await bench.heartbeat()
-
-
-def test_deploy_says_so_when_nothing_answers(tmp_path):
-    master, slave = os.openpty()
-    try:
-        with pytest.raises(deploy_tool.DeviceError, match="no MicroPython REPL answers"):
-            deploy_tool.Link(os.ttyname(slave))
-    finally:
-        os.close(master)
-        os.close(slave)
