@@ -274,6 +274,7 @@ def _deploy(link, extra, version, quiet, say):
     old_files = json.loads(old)["files"] if old else {}
     stale = {t for p in paths for t in _twins(p)} | (set(old_files) - set(files))
     stale = sorted(stale - set(files) - set(_DATA)) + list(_OTA)
+    stale = [p for p, h in zip(stale, link.hashes(stale), strict=True) if h is not None]
     link.run(_INSTALL % (todo, STAGED, STAGED, stale))
     final = dict(zip(paths, link.hashes(paths), strict=True))
     wrong = [p for p in paths if final[p] != want[p]]
@@ -289,7 +290,7 @@ def _deploy(link, extra, version, quiet, say):
         "files": len(paths),
         "sent": len(send),
         "bytes_sent": sum(len(files[p]) for p in send),
-        "removed": [p for p in stale if p not in _OTA],
+        "removed": stale,
         "repaired": bool(pending),
     }
 

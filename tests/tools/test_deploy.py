@@ -86,6 +86,9 @@ async def bench(tmp_path):
 
 
 async def test_deploy_then_the_hub_boots_the_app_and_reaches_the_fleet(bench):
+    # A compiled copy left from before would shadow nothing here, but must not linger.
+    (bench.flash / "hub").mkdir()
+    (bench.flash / "hub" / "app.mpy").write_bytes(b"M\x06")
     proc = portineria(
         "--json", "deploy", "--port", bench.hub.tty, "--identity", str(bench.identity)
     )
@@ -94,6 +97,7 @@ async def test_deploy_then_the_hub_boots_the_app_and_reaches_the_fleet(bench):
     report = json.loads(out)
     assert report["implementation"] == "cpython" and report["repaired"] is False
     assert report["sent"] == report["files"] > 30
+    assert report["removed"] == ["hub/app.mpy"] and not (bench.flash / "hub/app.mpy").exists()
     manifest = json.loads((bench.flash / "deploy.json").read_text())
     for path, digest in manifest["files"].items():
         assert hashlib.sha256((bench.flash / path).read_bytes()).hexdigest() == digest
