@@ -150,22 +150,17 @@ class RealFleet:
     def enrol(self, flat_label, sensors, **identity):
         """Provision a hub as a technician does, claim it into the run's condominium, and
         register its sensors in a new flat; returns (hub id, identity map)."""
-        from fleet.models import Flat, Sensor
+        from fleet.models import Flat
         from fleet.services import enrolment
 
         s = self.settings
         with self._db() as db:
-            made = enrolment.provision(db, s, self._admin, host="127.0.0.1", port=s.coap_port,
-                                       ssid="portineria", wkey="", **identity)  # fmt: skip
-            enrolment.claim(db, s, self._admin, made.claim_code, "fleetrun", self._condo)
             flat = Flat(condominium_id=self._condo, label=flat_label)
             db.add(flat)
             db.flush()
-            for e in sensors:
-                db.add(Sensor(hub_id=made.hub.id, key=e["id"], kind=e["kind"], room=e["room"],
-                              flat_id=flat.id, pin=e.get("pin"), active_level=e.get("active", 1),
-                              i2c_addr=e.get("i2c")))  # fmt: skip
-            db.commit()
+            made = enrolment.set_up(db, s, self._admin, self._admin, self._condo, flat.id, sensors,
+                                    "fleetrun", host="127.0.0.1", port=s.coap_port,
+                                    ssid="portineria", wkey="", **identity)  # fmt: skip
         self.rows[made.hub.hub_id] = made.hub.id
         return made.hub.hub_id, made.identity
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "var" / "demo"
-SENSORS = (  # (key, kind, room, pin, active level): the reference hub's wiring
-    ("panic", "panic", "living", 4, 0),
-    ("door", "door", "entrance", 5, 1),
-    ("pir-k", "motion", "kitchen", 12, 1),
-    ("pir-b", "motion", "bedroom", 14, 1),
-)
+SENSORS = [  # the reference hub's wiring
+    {"id": "panic", "kind": "panic", "room": "living", "pin": 4, "active": 0},
+    {"id": "door", "kind": "door", "room": "entrance", "pin": 5, "active": 1},
+    {"id": "pir-k", "kind": "motion", "room": "kitchen", "pin": 12, "active": 1},
+    {"id": "pir-b", "kind": "motion", "room": "bedroom", "pin": 14, "active": 1},
+]
 
 
 def free_port(kind):
@@ -52,7 +52,7 @@ def enrol_hubs(db, settings, relay_port):
     their sensors in three flats; returns [(hub_id, flat label, resident, identity)]."""
     from sqlmodel import select
 
-    from fleet.models import Flat, Resident, Sensor, User, VolunteerCondominium
+    from fleet.models import Flat, Resident, User, VolunteerCondominium
     from fleet.services import enrolment
 
     tech = db.exec(select(User).where(User.role == "technician")).one()
@@ -65,25 +65,12 @@ def enrol_hubs(db, settings, relay_port):
     flats = db.exec(select(Flat).where(Flat.condominium_id == condo_id).order_by(Flat.id)).all()[:3]
     hubs = []
     for flat in flats:
-        made = enrolment.provision(
-            db, settings, tech, port=relay_port, ssid="portineria", wkey="", ack=500
-        )
-        enrolment.claim(db, settings, vol, made.claim_code, "demo", condo_id)
-        for key, kind, room, pin, active in SENSORS:
-            db.add(
-                Sensor(
-                    hub_id=made.hub.id,
-                    key=key,
-                    kind=kind,
-                    room=room,
-                    flat_id=flat.id,
-                    pin=pin,
-                    active_level=active,
-                )
-            )
+        made = enrolment.set_up(
+            db, settings, tech, vol, condo_id, flat.id, SENSORS, "demo",
+            port=relay_port, ssid="portineria", wkey="", ack=500,
+        )  # fmt: skip
         resident = db.exec(select(Resident).where(Resident.flat_id == flat.id)).first()
         hubs.append((made.hub.hub_id, flat.label, resident.name if resident else "", made.identity))
-    db.commit()
     return hubs
 
 

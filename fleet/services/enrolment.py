@@ -35,6 +35,7 @@ from fleet.models import (
     Condominium,
     Hub,
     OscoreState,
+    Sensor,
     VolunteerCondominium,
     utcnow,
 )
@@ -227,6 +228,25 @@ def claim(db, settings, user, code, client, condominium_id):
     db.commit()
     db.refresh(hub)
     return hub
+
+
+def set_up(db, settings, technician, volunteer, condominium_id, flat_id, sensors, client="setup",
+           **identity):  # fmt: skip
+    """A new hub's whole setup as people do it: the technician provisions it, the
+    volunteer claims it into their condominium, and its sensors — maps as in the hub's
+    configuration: "id", "kind", "room", and "pin"/"active" or "i2c" — are registered
+    in a flat. `identity` goes to provision(). Returns the Provisioned hub."""
+    made = provision(db, settings, technician, **identity)
+    claim(db, settings, volunteer, made.claim_code, client, condominium_id)
+    for s in sensors:
+        db.add(
+            Sensor(
+                hub_id=made.hub.id, key=s["id"], kind=s["kind"], room=s["room"], flat_id=flat_id,
+                pin=s.get("pin"), active_level=s.get("active", 1), i2c_addr=s.get("i2c"),
+            )
+        )  # fmt: skip
+    db.commit()
+    return made
 
 
 def activate(db, hub):

@@ -21,7 +21,10 @@ from emulator.standin_fleet import write_identity
 from emulator.supervisor import Hub as EmulatedHub
 from emulator.supervisor import provision as make_hub_dir
 
-SENSORS = (("panic", "panic", "living", 4, 0), ("pir-k", "motion", "kitchen", 12, 1))
+SENSORS = [
+    {"id": "panic", "kind": "panic", "room": "living", "pin": 4, "active": 0},
+    {"id": "pir-k", "kind": "motion", "room": "kitchen", "pin": 12, "active": 1},
+]
 TIMEOUT_S = 3  # alert_timeout_critical_s: how long the first level has to acknowledge
 
 
@@ -101,7 +104,7 @@ class Site:
 def _enrol(db, settings, relay_port):
     """Provision and claim a hub for the first resident's flat as tools/demo.py does;
     returns (identity, caregiver's e-mail, next level's e-mail)."""
-    from fleet.models import CareCircleMember, Flat, Resident, Sensor, User, VolunteerCondominium
+    from fleet.models import CareCircleMember, Flat, Resident, User, VolunteerCondominium
     from fleet.services import enrolment
 
     tech = db.exec(select(User).where(User.role == "technician")).one()
@@ -112,20 +115,10 @@ def _enrol(db, settings, relay_port):
     resident = db.exec(select(Resident).order_by(Resident.id)).first()
     flat = db.get(Flat, resident.flat_id)
     assert flat.condominium_id == condo.condominium_id
-    made = enrolment.provision(db, settings, tech, port=relay_port, ssid="p", wkey="", ack=200)
-    enrolment.claim(db, settings, vol, made.claim_code, "test", condo.condominium_id)
-    for key, kind, room, pin, active in SENSORS:
-        db.add(
-            Sensor(
-                hub_id=made.hub.id,
-                key=key,
-                kind=kind,
-                room=room,
-                flat_id=flat.id,
-                pin=pin,
-                active_level=active,
-            )
-        )
+    made = enrolment.set_up(
+        db, settings, tech, vol, condo.condominium_id, flat.id, SENSORS, "test",
+        port=relay_port, ssid="p", wkey="", ack=200,
+    )  # fmt: skip
     circle = db.exec(
         select(User.email)
         .join(CareCircleMember, CareCircleMember.user_id == User.id)

@@ -12,8 +12,10 @@ from fleet.models import (
     VOLUNTEER,
     AuditLog,
     Condominium,
+    Flat,
     Hub,
     OscoreState,
+    Sensor,
     User,
     VolunteerCondominium,
 )
@@ -121,6 +123,26 @@ def test_claim_only_into_own_condominium(db, settings, volunteer):
         enrolment.claim(db, settings, user, p.claim_code, "192.0.2.1", elsewhere.id)
     assert e.value.status == 403
     assert db.get(Hub, p.hub.id).state == PROVISIONED
+
+
+def test_set_up_provisions_claims_and_registers_the_sensors(db, settings, volunteer):
+    user, condo = volunteer
+    flat = Flat(condominium_id=condo.id, label="3B")
+    db.add(flat)
+    db.commit()
+    sensors = [
+        {"id": "panic", "kind": "panic", "room": "living", "pin": 4, "active": 0},
+        {"id": "sht", "kind": "temperature", "room": "living", "i2c": 0x44},
+    ]
+    made = enrolment.set_up(db, settings, None, user, condo.id, flat.id, sensors, ssid="casa")
+    hub = db.exec(select(Hub).where(Hub.hub_id == made.hub.hub_id)).one()
+    assert (hub.state, hub.condominium_id) == (CLAIMED, condo.id)
+    rows = db.exec(select(Sensor).where(Sensor.hub_id == hub.id).order_by(Sensor.key)).all()
+    got = [(r.key, r.kind, r.flat_id, r.pin, r.active_level, r.i2c_addr) for r in rows]
+    assert got == [
+        ("panic", "panic", flat.id, 4, 0, None),
+        ("sht", "temperature", flat.id, None, 1, 0x44),
+    ]
 
 
 @pytest.mark.parametrize("text", ["", "short", "0000-0000-000U", "http://x/claim?c=1"])
