@@ -22,6 +22,19 @@ from fleet.models import User
 COOKIE = "portineria_session"
 
 
+def set_session_cookie(response, settings, token):
+    """The web session cookie, the same for the API's login and the login page."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_url.startswith("https:"),
+        path="/",
+    )
+
+
 def as_utc(value):
     """SQLite hands back naive datetimes; every one we store is UTC, so say so."""
     if value is not None and value.tzinfo is None:

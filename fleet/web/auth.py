@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from fleet import security
-from fleet.api.deps import COOKIE
-from fleet.api.routes.login import Credentials
-from fleet.api.routes.login import _check as check_login
+from fleet.api.deps import COOKIE, set_session_cookie
+from fleet.api.routes.login import Credentials, check_credentials, client_address
 from fleet.db import session
 from fleet.models import ADMIN, CAREGIVER, ROLES, TECHNICIAN, VOLUNTEER
 from fleet.services.audit import audit
@@ -77,26 +76,16 @@ async def login(request: Request, page: Annotated[Page, Depends(anonymous)]):
     settings = request.app.state.settings
     with session(request.app.state.engine) as db:
         try:
-            user = check_login(db, request, creds)  # the API's checks: limits, audit
+            user = check_credentials(db, request, creds)  # the API's checks: limits, audit
         except HTTPException as e:
             error = "too_many" if e.status_code == 429 else "wrong_login"
             return _login_form(page, next_url, error, e.status_code)
         token, _row = security.issue_token(db, settings, user, security.SESSION)
-        audit(
-            db, user, "login", "user", user.id, client=request.client.host if request.client else ""
-        )
+        audit(db, user, "login", "user", user.id, client=client_address(request))
         db.commit()
         role = user.role
     response = RedirectResponse(next_url if next_url != "/" else LANDING[role], status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.public_url.startswith("https:"),
-        path="/",
-    )
+    set_session_cookie(response, settings, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -16,7 +16,14 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import func, select
 
 from fleet import security
-from fleet.api.deps import COOKIE, CurrentUser, SessionDep, get_settings, presented_token
+from fleet.api.deps import (
+    COOKIE,
+    CurrentUser,
+    SessionDep,
+    get_settings,
+    presented_token,
+    set_session_cookie,
+)
 from fleet.api.routes.users import UserPublic, user_public
 from fleet.models import AuditLog, utcnow
 from fleet.services.audit import audit
@@ -82,13 +89,13 @@ async def _read(request, model):
         raise HTTPException(status_code=422, detail="check " + ", ".join(fields)) from None
 
 
-def _client(request):
+def client_address(request):
     return request.client.host if request.client else "unknown"
 
 
-def _check(db, request, creds):
+def check_credentials(db, request, creds):
     """The user these credentials name, or HTTPException 429/401."""
-    email, client = security.normalise_email(creds.email), _client(request)
+    email, client = security.normalise_email(creds.email), client_address(request)
     since = utcnow() - LOGIN_WINDOW
     failures = db.exec(
         select(func.count(AuditLog.id)).where(
@@ -122,19 +129,11 @@ async def login(request: Request, response: Response, db: SessionDep, settings: 
     """Email and password (JSON or form) → a session cookie (HttpOnly, SameSite=Lax,
     Secure when the public URL is https) and the user's profile. Open to everyone."""
     creds = await _read(request, Credentials)
-    user = _check(db, request, creds)
+    user = check_credentials(db, request, creds)
     token, _row = security.issue_token(db, settings, user, security.SESSION)
-    audit(db, user, "login", "user", user.id, client=_client(request))
+    audit(db, user, "login", "user", user.id, client=client_address(request))
     db.commit()
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.public_url.startswith("https:"),
-        path="/",
-    )
+    set_session_cookie(response, settings, token)
     return user_public(db, user)
 
 
@@ -149,9 +148,9 @@ async def tokens(request: Request, response: Response, db: SessionDep, settings:
     """Email and password → a bearer token for `Authorization: Bearer …`, shown once.
     Open to everyone; same limits as login."""
     creds = await _read(request, TokenRequest)
-    user = _check(db, request, creds)
+    user = check_credentials(db, request, creds)
     token, row = security.issue_token(db, settings, user, security.BEARER, creds.name)
-    audit(db, user, "token", "user", user.id, name=creds.name, client=_client(request))
+    audit(db, user, "token", "user", user.id, name=creds.name, client=client_address(request))
     db.commit()
     response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=token, expires_at=row.expires_at.isoformat())
