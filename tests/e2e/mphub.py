@@ -1,6 +1,6 @@
 """A hub on the real MicroPython unix port, alone in its process, against the stand-in
-fleet (aiocoap's OSCORE) in this one: the app and protocol/ precompiled with mpy-cross
-into a lib directory, as a hub holds them; the hub's flash is a directory holding the
+fleet (aiocoap's OSCORE) in this one: the app and protocol/ precompiled with mpy-cross,
+as a hub holds them; the hub's flash is a directory holding the
 identity the fleet enrolled. tests/mp/hub_alone.py is the hub's world and prints
 "FIG name value" lines; used by tests/e2e/test_micropython_hub.py and
 tests/bench/bench_hub_heap.py."""
@@ -10,8 +10,7 @@ import os
 import subprocess
 
 from emulator.standin_fleet import StandinFleet, write_identity
-from tests.hubcode import BIN
-from tests.mpy import MICROPYTHON, ROOT
+from tests.mpy import MICROPYTHON, ROOT, compile_dir, hub_lib
 
 HUB = "mp-hub"
 SENSORS = [
@@ -19,25 +18,6 @@ SENSORS = [
     {"id": "door1", "kind": "door", "room": "entrance", "flat": "3A", "pin": 5, "active": 1},
     {"id": "t1", "kind": "temperature", "room": "living", "flat": "3A", "i2c": 0x44},
 ]
-
-
-def compile_app(lib):
-    """firmware/hub and protocol/ as .mpy files under lib/ (what a hub's flash holds), and
-    the hardware stand-ins (emulator/hw) precompiled beside them: on a hub those are
-    built into the firmware, so compiling them here at run time would inflate the heap."""
-    dirs = (
-        (ROOT / "firmware" / "hub", "hub"),
-        (ROOT / "protocol", "protocol"),
-        (ROOT / "emulator" / "hw", "."),
-    )
-    for src_dir, name in dirs:
-        out = lib / name
-        out.mkdir(parents=True, exist_ok=True)
-        for src in src_dir.glob("*.py"):
-            dst = out / (src.stem + ".mpy")
-            cmd = [str(BIN / "mpy-cross"), "-o", str(dst), str(src)]
-            subprocess.run(cmd, check=True)
-    return lib
 
 
 def figures(output):
@@ -63,8 +43,10 @@ async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60):
         flash.mkdir(parents=True)
         write_identity(flash, fleet.enrol(HUB, port=port, ack=300, buzzer=25))
         fleet.set_config(HUB, SENSORS, hb=1, rd=1)
-        lib = compile_app(work / "lib")
-        search = [".frozen", str(lib), str(ROOT / "tests" / "mp")]
+        # The hardware stand-ins are built into a hub's firmware: precompiled here too,
+        # so that compiling them at run time does not inflate the heap.
+        hw = compile_dir(ROOT / "emulator" / "hw", work / "hw")
+        search = [".frozen", str(hw), str(hub_lib()), str(ROOT / "tests" / "mp")]
         env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
         script = ROOT / "tests" / "mp" / "hub_alone.py"
         cmd = [str(MICROPYTHON), "-X", f"heapsize={heapsize}", str(script), str(heartbeats)]

