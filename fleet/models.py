@@ -123,6 +123,20 @@ class Hub(SQLModel, table=True):
     config_etag: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
+class HubHealthSample(SQLModel, table=True):
+    """One heartbeat's health figures, kept for the hub's history (Hub holds the last)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: int = Field(foreign_key="hub.id", index=True)
+    at: datetime = Field(index=True)
+    uptime_s: int | None = None
+    rssi: int | None = None
+    free_heap: int | None = None
+    queue_depth: int | None = None
+    firmware_version: str | None = None
+    last_error: str | None = None
+
+
 class OscoreState(SQLModel, table=True):
     """The server side of a hub's OSCORE context that must survive restarts: our sender
     sequence number (saved ahead, RFC 8613 B.1.1) and the replay window of the hub's
@@ -300,3 +314,5 @@ class NotificationSettings(SQLModel, table=True):
     webhook_secret_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     apprise_urls: list = Field(default_factory=list, sa_column=Column(JSON))
     language: str | None = None  # None: User.language
+    # Local time of the morning wellbeing summary, in minutes after midnight; None: none.
+    summary_at: int | None = 510

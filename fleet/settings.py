@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     heartbeat_interval_s: int = 60
     readings_interval_s: int = 300  # how often a hub sends its batch of measurements
     offline_after_missed: int = 5  # heartbeats missed before a hub is marked offline
+    health_history_days: int = 30  # heartbeat figures kept per hub
     hub_rate_per_s: float = 20.0  # sustained CoAP requests per hub
     hub_rate_burst: int = 40
     claim_attempts_per_hour: int = 10  # per user and per client address

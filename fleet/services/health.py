@@ -5,6 +5,7 @@ marks silent hubs offline (protocol/README.md, heartbeat map).
     heard(db, hub_row, now)                    # the same, cheaper, for every telemetry
     reply = heartbeat(db, settings, hub, beat, now)   # -> reply map {1: time, 2: ETag}
     gone = sweep(db, settings, now)            # hub ids just marked offline
+    rows = history(db, hub, since)             # the hub's heartbeat figures, oldest first
 
 A hub is offline after settings.offline_after_missed heartbeat intervals without any
 message, and online again with the next one. The first message of a claimed hub
@@ -14,11 +15,11 @@ provisioned: a hub on a technician's bench is not "online" for anyone.
 
 from datetime import UTC, timedelta
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlmodel import select
 
 from fleet import metrics
-from fleet.models import CLAIMED, OFFLINE, ONLINE, Hub
+from fleet.models import CLAIMED, OFFLINE, ONLINE, Hub, HubHealthSample
 from fleet.services import config, enrolment
 from fleet.services.audit import audit
 
@@ -124,10 +125,32 @@ def heartbeat(db, settings, hub, beat, now):
     if ETAG in beat:
         hub.config_etag = beat[ETAG]
     mark_seen(db, hub, now)
+    db.add(
+        HubHealthSample(
+            hub_id=hub.id,
+            at=now,
+            uptime_s=hub.uptime_s,
+            rssi=hub.rssi,
+            free_heap=hub.free_heap,
+            queue_depth=hub.queue_depth,
+            firmware_version=hub.firmware_version or None,
+            last_error=hub.last_error,
+        )
+    )
     etag = config.config_etag(db, settings, hub)
     db.add(hub)
     db.commit()
     return {REPLY_TIME: int(now.timestamp()), REPLY_ETAG: etag}
+
+
+def history(db, hub, since):
+    """The hub's heartbeat figures from `since` on, oldest first."""
+    query = (
+        select(HubHealthSample)
+        .where(HubHealthSample.hub_id == hub.id, HubHealthSample.at >= since)
+        .order_by(HubHealthSample.at)
+    )
+    return db.exec(query).all()
 
 
 def offline_deadline(settings, now):
@@ -136,8 +159,11 @@ def offline_deadline(settings, now):
 
 
 def sweep(db, settings, now):
-    """Mark every online hub that has been silent too long offline (audited); refresh
-    the hubs-online gauge. Returns the hub ids marked offline, for logs."""
+    """Mark every online hub that has been silent too long offline (audited); drop
+    health history older than settings.health_history_days; refresh the hubs-online
+    gauge. Returns the hub ids marked offline, for logs."""
+    expired = now - timedelta(days=settings.health_history_days)
+    db.exec(delete(HubHealthSample).where(HubHealthSample.at < expired))
     deadline = offline_deadline(settings, now)
     stale = db.exec(select(Hub).where(Hub.state == ONLINE, Hub.last_seen < deadline)).all()
     gone = []

@@ -44,6 +44,16 @@ async def test_heartbeat_updates_health_and_replies_time_and_etag(db_url, engine
     assert (row.uptime_s, row.free_heap, row.rssi, row.queue_depth) == (5, 81234, -67, 2)
     assert (row.firmware_version, row.reset_cause, row.restarts) == ("0.3.1", "watchdog", 1)
     assert row.config_etag == reply[2] and row.state == ONLINE and row.last_seen
+    # Each valid heartbeat is kept for the hub's history; the rejected ones are not.
+    with session(engine) as db:
+        kept = health.history(db, row, utcnow() - timedelta(hours=1))
+        assert [(s.uptime_s, s.rssi, s.firmware_version) for s in kept] == [
+            (3600, -67, "0.3.1"),
+            (5, -67, "0.3.1"),
+        ]
+        # The sweep drops history older than health_history_days (30 by default).
+        health.sweep(db, settings, utcnow() + timedelta(days=30, minutes=1))
+        assert health.history(db, row, utcnow() - timedelta(days=1)) == []
 
 
 async def test_config_etag_flow(db_url, engine, tmp_path):
