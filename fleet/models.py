@@ -121,6 +121,8 @@ class Hub(SQLModel, table=True):
     reset_cause: str | None = None
     last_error: str | None = None
     config_etag: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # Heartbeat key 10: emergency events the hub holds undelivered (no update meanwhile).
+    emergencies_held: int | None = None
 
 
 class HubHealthSample(SQLModel, table=True):
@@ -316,3 +318,83 @@ class NotificationSettings(SQLModel, table=True):
     language: str | None = None  # None: User.language
     # Local time of the morning wellbeing summary, in minutes after midnight; None: none.
     summary_at: int | None = 510
+
+
+# Over-the-air updates (fleet/ota). Campaign.state: draft → running ⇄ paused → finished,
+# or cancelled from any unfinished state.
+CAMPAIGN_STATES = ("draft", "running", "paused", "finished", "cancelled")
+# Deployment.state, after LwM2M's Firmware Update object (plus the safety deferral and the
+# fleet's own last check, "confirming": the new version must send telemetry).
+DEPLOYMENT_STATES = (
+    "idle",
+    "waiting",
+    "downloading",
+    "downloaded",
+    "updating",
+    "confirming",
+    "updated",
+    "failed",
+)
+
+
+class Release(SQLModel, table=True):
+    """A signed release as tools/release.py made it: the fleet stores and serves it, and
+    has checked its signature against the trusted keys, but cannot sign one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True, sa_type=BigInteger)  # anti-rollback number
+    version: str
+    component: str = "hub-app"
+    hardware: str = Field(index=True)  # hardware class: "micropython-esp32", "cpython-linux"
+    size: int
+    sha256: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    manifest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # COSE_Sign1
+    bundle: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    kid: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Campaign(SQLModel, table=True):
+    """A staged rollout of one release: `target` the selection ({"condominium_ids",
+    "hub_ids", "from_versions", "hardware"}), `waves` cumulative percentages of the
+    targeted hubs, `current_wave` the 1-based wave under way (0 before start)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    release_id: int = Field(foreign_key="release.id", index=True)
+    state: str = Field(default="draft", index=True)  # one of CAMPAIGN_STATES
+    target: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    waves: list = Field(default_factory=list, sa_column=Column(JSON))
+    success_share: float = 0.9
+    failure_share: float = 0.2
+    window_start: str | None = None  # "HH:MM" local time, or None: any time
+    window_end: str | None = None
+    current_wave: int = 0
+    paused_reason: str = ""
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Deployment(SQLModel, table=True):
+    """One hub in one campaign. `deadline`: when the present state times out to failed;
+    `deferred_since`: when a safety rule first held the offer back; `reported_at`: when
+    the hub reported "updated" (telemetry after it makes the deployment "updated");
+    `blocks` counts the m/i blocks served for it (a resumed download adds only the rest)."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "hub_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    hub_id: int = Field(foreign_key="hub.id", index=True)
+    wave: int
+    state: str = Field(default="idle", index=True)  # one of DEPLOYMENT_STATES
+    result: str = ""  # "" or a failure reason: "integrity", "rolled back", "timed out", …
+    detail: str = ""
+    offered_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+    deadline: datetime | None = Field(default=None, index=True)
+    deferred_since: datetime | None = None
+    reported_at: datetime | None = None
+    blocks: int = 0
