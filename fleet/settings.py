@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "portineria@localhost"
     smtp_timeout_s: float = 10.0
+    # Local time of the condominiums (OTA maintenance windows).
+    timezone: str = "Europe/Rome"
+    # Over-the-air updates (fleet/ota). release_keys: path of an `ota.keys` file
+    # (tools/release.py trust/pubkey: CBOR [[kid, key], ...]) — public keys only; without
+    # it no release is accepted.
+    release_keys: str = ""
+    ota_max_bundle_bytes: int = 1 << 20
+    ota_deployment_timeout_s: int = 1800  # a deployment stuck this long in a state fails
+    ota_max_deferral_s: int = 6 * 3600  # safety deferral, then "deferred too long"
+    ota_tick_s: float = 10.0  # campaigns advanced, paused and timed out this often
 
     def check(self):
         """Refuse settings that would be unsafe for real residents."""

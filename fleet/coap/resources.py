@@ -1,8 +1,9 @@
-"""The resources hubs use (protocol/README.md): `t` telemetry, `hb` heartbeat and `c`
-configuration. Each one names its hub from the OSCORE context that unprotected the
+"""The resources hubs use (protocol/README.md): `t` telemetry, `hb` heartbeat, `c`
+configuration, and `m`/`i` the manifest and bundle of the update offered. Each one names its hub from the OSCORE context that unprotected the
 request, applies the hub's rate limit, re-reads the hub's row (so a revocation made by
 any process is honoured at once) and calls the shared services."""
 
+import hashlib
 import logging
 import math
 import time
@@ -17,7 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fleet import metrics
 from fleet.db import session
-from fleet.models import Hub, utcnow
+from fleet.models import Hub, Release, utcnow
+from fleet.ota import deployments
 from fleet.services import config, enrolment, health, telemetry
 from protocol import cbor
 from protocol.errors import ProtocolError
@@ -26,6 +28,9 @@ log = logging.getLogger("fleet.coap")
 
 CF_CBOR = 60
 CF_SENML_CBOR = 112
+CF_COSE_SIGN1 = 18
+CF_OCTETS = 42
+MAX_SZX = 6  # 1024-byte blocks at most (protocol/README.md, CoAP limits)
 RETRY_AFTER_DB_S = 5  # Max-Age on a 5.03 while the database is unavailable
 _HUBS = Hub.__table__
 _HUB = select(
@@ -63,6 +68,7 @@ def _reply(code, text=b"", max_age=None):
 
 class HubResource(resource.Resource):
     name = ""
+    limiter = "limiter"  # the CoapServer attribute holding this resource's token buckets
 
     def __init__(self, server):
         super().__init__()
@@ -74,7 +80,7 @@ class HubResource(resource.Resource):
             metrics.rejected.inc(reason="unprotected")
             raise error.Unauthorized("OSCORE required")
         ctx = remote.security_context
-        wait = self.server.limiter.take(ctx.hub_pk)
+        wait = getattr(self.server, self.limiter).take(ctx.hub_pk)
         if wait:
             metrics.rejected.inc(reason="rate_limited")
             return _reply(Code.TOO_MANY_REQUESTS, b"slow down", max(1, math.ceil(wait)))
@@ -160,9 +166,76 @@ class Config(HubResource):
         )
 
 
+class ReleaseFile(HubResource):
+    """`m` (signed manifest) or `i` (bundle) of the release offered to the hub, cut into
+    Block2 blocks here — any block on request, so a download resumes at block N after a
+    reboot; aiocoap's own block cache (4.08 once expired) is bypassed. ETag: the first 8
+    bytes of the file's SHA-256; Size2 its length. Each block served is counted on the
+    deployment. Downloads have their own, larger rate budget: the hub asks for one block
+    at a time anyway."""
+
+    limiter = "ota_limiter"
+
+    def __init__(self, server, name):
+        super().__init__(server)
+        self.name = name
+
+    async def needs_blockwise_assembly(self, request):
+        return False
+
+    def handle(self, db, hub, request):
+        if request.code != Code.GET:
+            return _reply(Code.METHOD_NOT_ALLOWED)
+        serving = deployments.serving(db, hub.id)
+        if serving is None:
+            return _reply(Code.NOT_FOUND, b"no update for this hub")
+        deployment_id, release_id, _ = serving
+        body, etag = self.server.release_file(db, release_id, self.name)
+        num, szx = 0, MAX_SZX
+        if request.opt.block2 is not None:
+            num, szx = request.opt.block2.block_number, min(request.opt.block2.size_exponent, 6)
+        size = 16 << szx
+        if num * size >= len(body) and num:
+            return self._refuse("block past the end")
+        deployments.count_block(db, deployment_id, self.name == "i" and num == 0)
+        db.commit()
+        return aiocoap.Message(
+            code=Code.CONTENT,
+            payload=body[num * size : (num + 1) * size],
+            etag=etag,
+            block2=(num, (num + 1) * size < len(body), szx),
+            size2=len(body),
+            content_format=CF_COSE_SIGN1 if self.name == "m" else CF_OCTETS,
+        )
+
+
+class ReleaseFiles:
+    """Manifests and bundles by release id, read from the database once: releases never
+    change, and a bundle is read block by block many times."""
+
+    def __init__(self, keep=4):
+        self.keep = keep
+        self._files = {}  # release id -> {"m": (bytes, etag), "i": (bytes, etag)}
+
+    def get(self, db, release_id, name):
+        files = self._files.get(release_id)
+        if files is None:
+            rel = db.get(Release, release_id)
+            files = {
+                key: (body, hashlib.sha256(body).digest()[:8])
+                for key, body in (("m", rel.manifest), ("i", rel.bundle))
+            }
+            if len(self._files) >= self.keep:
+                self._files.pop(next(iter(self._files)))
+            self._files[release_id] = files
+        return files[name]
+
+
 def site(server):
     s = resource.Site()
     s.add_resource(["t"], Telemetry(server))
     s.add_resource(["hb"], Heartbeat(server))
     s.add_resource(["c"], Config(server))
+    s.add_resource(["m"], ReleaseFile(server, "m"))
+    s.add_resource(["i"], ReleaseFile(server, "i"))
     return s

@@ -1,6 +1,6 @@
 """The fleet's CoAP endpoint: an aiocoap server with aiocoap's own OSCORE, contexts from
 the database (context.py), the datagram guard (guard.py) and the hub resources
-(resources.py), plus the periodic health sweep.
+(resources.py), plus the periodic health sweep and OTA campaign tick.
 
     server = CoapServer(settings, engine)
     await server.start()            # binds settings.coap_host:coap_port (port 0: any)
@@ -22,6 +22,7 @@ from fleet.coap import guard, resources
 from fleet.coap.context import HubCredentials
 from fleet.db import session
 from fleet.models import utcnow
+from fleet.ota import campaigns
 from fleet.services import enrolment, health
 
 log = logging.getLogger("fleet.coap")
@@ -33,9 +34,19 @@ class CoapServer:
         self.engine = engine
         self.credentials = HubCredentials(engine, settings)
         self.limiter = resources.TokenBuckets(settings.hub_rate_per_s, settings.hub_rate_burst)
+        # m/i downloads: one block per exchange, many in a row; ten times the budget.
+        self.ota_limiter = resources.TokenBuckets(
+            10 * settings.hub_rate_per_s, 10 * settings.hub_rate_burst
+        )
+        self.release_files = resources.ReleaseFiles()
         self.port = None
         self._context = None
         self._sweeper = None
+        self._ota = None
+
+    def release_file(self, db, release_id, name):
+        """(bytes, ETag) of a release's manifest ("m") or bundle ("i")."""
+        return self.release_files.get(db, release_id, name)
 
     def _forget(self, hub_id, oscore_id):
         self.credentials.forget(hub_id, oscore_id)
@@ -52,6 +63,7 @@ class CoapServer:
             self.port = iface._local_port()
         enrolment.on_revoke.append(self._forget)
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="fleet health sweep")
+        self._ota = asyncio.create_task(self._ota_forever(), name="fleet OTA campaigns")
         log.info("CoAP endpoint on %s:%s", host, self.port)
         return self.port
 
@@ -72,12 +84,26 @@ class CoapServer:
                     log.info("hubs offline: %s", ", ".join(gone))
             await asyncio.sleep(period)
 
+    def ota_tick(self):
+        """Advance, pause, time out and finish OTA campaigns now."""
+        with session(self.engine) as db:
+            campaigns.tick(db, self.settings, utcnow())
+
+    async def _ota_forever(self):
+        while True:
+            try:
+                self.ota_tick()
+            except Exception:  # a database hiccup must not end the campaigns
+                log.exception("OTA campaign tick failed")
+            await asyncio.sleep(max(0.05, self.settings.ota_tick_s))
+
     async def stop(self):
         if self._forget in enrolment.on_revoke:
             enrolment.on_revoke.remove(self._forget)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
+        for task in (self._sweeper, self._ota):
+            if task is not None:
+                task.cancel()
+        self._sweeper = self._ota = None
         if self._context is not None:
             await self._context.shutdown()
             self._context = None

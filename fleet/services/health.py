@@ -3,7 +3,7 @@ marks silent hubs offline (protocol/README.md, heartbeat map).
 
     mark_seen(db, hub, now)                    # any authenticated message; activates
     heard(db, hub_row, now)                    # the same, cheaper, for every telemetry
-    reply = heartbeat(db, settings, hub, beat, now)   # -> reply map {1: time, 2: ETag}
+    reply = heartbeat(db, settings, hub, beat, now)   # -> {1: time, 2: ETag[, 3: offer]}
     gone = sweep(db, settings, now)            # hub ids just marked offline
     rows = history(db, hub, since)             # the hub's heartbeat figures, oldest first
 
@@ -20,14 +20,16 @@ from sqlmodel import select
 
 from fleet import metrics
 from fleet.models import CLAIMED, OFFLINE, ONLINE, Hub, HubHealthSample
+from fleet.ota import deployments
 from fleet.services import config, enrolment
 from fleet.services.audit import audit
 
 # Heartbeat map keys (protocol/README.md).
 UPTIME, FREE_HEAP, RSSI, QUEUE, FIRMWARE, LAST_ERROR, RESET_CAUSE, ETAG = range(1, 9)
+OTA_REPORT, EMERGENCIES_HELD = 9, 10
 # Reply map keys.
-REPLY_TIME, REPLY_ETAG = 1, 2
-_INTS = (UPTIME, FREE_HEAP, QUEUE)
+REPLY_TIME, REPLY_ETAG, REPLY_WORK = 1, 2, 3
+_INTS = (UPTIME, FREE_HEAP, QUEUE, EMERGENCIES_HELD)
 # Bounds on text a hub sends, so a confused hub cannot fill the database.
 _TEXT_LIMITS = {FIRMWARE: 64, LAST_ERROR: 500, RESET_CAUSE: 32}
 _INT_LIMIT = 1 << 40
@@ -97,11 +99,22 @@ def _check(beat):
     etag = beat.get(ETAG)
     if etag is not None and (not isinstance(etag, bytes) or len(etag) > 8):
         raise HeartbeatRejected("heartbeat key 8 is an ETag")
+    report = beat.get(OTA_REPORT)
+    if report is not None and not (
+        isinstance(report, list)
+        and len(report) == 3
+        and isinstance(report[0], str)
+        and len(report[0]) <= 32
+        and isinstance(report[1], int)
+        and not isinstance(report[1], bool)
+    ):
+        raise HeartbeatRejected("heartbeat key 9 is [state, seq, detail]")
 
 
 def heartbeat(db, settings, hub, beat, now):
-    """Store a heartbeat's health fields on the hub, commit, and return the reply map:
-    the fleet's time and the ETag of the hub's current configuration."""
+    """Store a heartbeat's health fields on the hub, apply its OTA report, commit, and
+    return the reply map: the fleet's time, the ETag of the hub's current configuration
+    and, when an update is offered to it, the pending work (fleet/ota/deployments.py)."""
     _check(beat)
     uptime = beat.get(UPTIME)
     if uptime is not None:
@@ -124,6 +137,8 @@ def heartbeat(db, settings, hub, beat, now):
         hub.reset_cause = beat[RESET_CAUSE][: _TEXT_LIMITS[RESET_CAUSE]]
     if ETAG in beat:
         hub.config_etag = beat[ETAG]
+    # Absent key 10: a hub that does not report it holds nothing we know of.
+    hub.emergencies_held = beat.get(EMERGENCIES_HELD)
     mark_seen(db, hub, now)
     db.add(
         HubHealthSample(
@@ -139,8 +154,14 @@ def heartbeat(db, settings, hub, beat, now):
     )
     etag = config.config_etag(db, settings, hub)
     db.add(hub)
+    if beat.get(OTA_REPORT) is not None:
+        deployments.report(db, hub, beat[OTA_REPORT], now, settings)
+    work = deployments.offer(db, settings, hub, now)
     db.commit()
-    return {REPLY_TIME: int(now.timestamp()), REPLY_ETAG: etag}
+    reply = {REPLY_TIME: int(now.timestamp()), REPLY_ETAG: etag}
+    if work is not None:
+        reply[REPLY_WORK] = work
+    return reply
 
 
 def history(db, hub, since):

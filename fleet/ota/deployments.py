@@ -1,0 +1,290 @@
+"""The hub-facing side of a campaign: what a hub is offered in its heartbeat reply (key 3),
+what its OTA reports (key 9) mean for its deployment, and what `m` and `i` serve.
+
+    reply[3] = offer(db, settings, hub, now)     # {1: seq} or None
+    report(db, hub, [state, seq, detail], now)   # heartbeat key 9
+    release_for(db, hub)                         # Release served as m/i, or None
+    monitoring_pause(db, resident)               # for caregivers: an update pending
+
+An offer is held back (state "waiting") while an alert of the care circle is open for a
+resident the hub serves (the residents of the flats its sensors are in) or while the hub
+reports emergency events it has not delivered (heartbeat key 10) — at most
+settings.ota_max_deferral_s, then the deployment fails "deferred too long". Outside the
+campaign's maintenance window (local time, settings.timezone) nothing new is offered.
+A deployment is "updated" only once the hub reported "updated" with the release's
+version, its heartbeat shows that version, and telemetry from it was stored after that.
+"""
+
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from fleet.models import (
+    ALERT_RESOLVED,
+    Alert,
+    Campaign,
+    Deployment,
+    Release,
+    Resident,
+    Sensor,
+    TelemetryReceipt,
+)
+from fleet.ota import (
+    CONFIRMING,
+    DOWNLOADED,
+    DOWNLOADING,
+    FAILED,
+    FINAL,
+    IDLE,
+    OFFERABLE,
+    PAUSED,
+    RUNNING,
+    UPDATED,
+    UPDATING,
+    WAITING,
+    aware,
+)
+
+OFFER_SEQ = 1  # key of the pending-work map (heartbeat reply key 3)
+# Seconds of lost monitoring an update costs a resident: the reset into the new copy and
+# its first heartbeat (a few seconds in the emulator; an ESP32 boots in well under this).
+EXPECTED_PAUSE_S = 60
+DEFAULT_TIMEOUT_S = 1800  # settings.ota_deployment_timeout_s's default
+# Key 9 "refused" details (firmware/hub/ota.py) -> LwM2M-style results.
+_REFUSED = {
+    "signature": "signature",
+    "sequence": "sequence",
+    "hardware": "hardware",
+    "space": "out of space",
+    "size": "integrity",
+    "manifest": "integrity",
+    "integrity": "integrity",
+}
+_DETAIL_MAX = 200
+
+
+def in_window(settings, campaign, now):
+    """True when `now` is inside the campaign's maintenance window (or it has none); the
+    window is local time in settings.timezone and may span midnight."""
+    if not campaign.window_start or not campaign.window_end:
+        return True
+    local = aware(now).astimezone(ZoneInfo(settings.timezone)).time()
+    start = time.fromisoformat(campaign.window_start)
+    end = time.fromisoformat(campaign.window_end)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def _rows(db, hub_pk, states, campaign_states):
+    stmt = (
+        select(Deployment, Campaign)
+        .join(Campaign, Campaign.id == Deployment.campaign_id)
+        .where(
+            Deployment.hub_id == hub_pk,
+            Deployment.state.in_(states),
+            Campaign.state.in_(campaign_states),
+            Deployment.wave <= Campaign.current_wave,
+        )
+        .order_by(Deployment.id.desc())
+    )
+    return db.exec(stmt).first()
+
+
+def hold_reason(db, hub):
+    """Why installing now would be unsafe for the hub's residents, or None."""
+    if hub.emergencies_held:
+        return "emergency events not yet delivered"
+    served = select(Sensor.flat_id).where(Sensor.hub_id == hub.id, Sensor.flat_id.is_not(None))
+    alert = db.exec(
+        select(Alert.id)
+        .join(Resident, Resident.id == Alert.resident_id)
+        .where(
+            Resident.flat_id.in_(served),
+            Alert.state != ALERT_RESOLVED,
+            Alert.audience == "care",
+        )
+        .limit(1)
+    ).first()
+    return None if alert is None else "an alert is open for a resident"
+
+
+def _fail(d, result, now, detail=None):
+    d.state, d.result, d.deadline, d.updated_at = FAILED, result, None, now
+    if detail is not None:
+        d.detail = str(detail)[:_DETAIL_MAX]
+
+
+def _timeout_s(settings):
+    return DEFAULT_TIMEOUT_S if settings is None else settings.ota_deployment_timeout_s
+
+
+def _move(settings, d, state, now, detail=None):
+    """Into `state` with a fresh deadline."""
+    d.state, d.updated_at = state, now
+    d.deadline = now + timedelta(seconds=_timeout_s(settings))
+    if detail is not None:
+        d.detail = str(detail)[:_DETAIL_MAX]
+
+
+def offer(db, settings, hub, now):
+    """The heartbeat reply's pending-work map for `hub`, or None (caller commits)."""
+    row = _rows(db, hub.id, OFFERABLE, (RUNNING,))
+    if row is None:
+        return None
+    d, campaign = row
+    fresh = d.state in (IDLE, WAITING)
+    if fresh and not in_window(settings, campaign, now):
+        return None
+    reason = hold_reason(db, hub)
+    if reason is not None:
+        if fresh:
+            since = aware(d.deferred_since) or now
+            d.deferred_since, d.detail, d.updated_at = since, reason, now
+            limit = since + timedelta(seconds=settings.ota_max_deferral_s)
+            if now >= limit:
+                _fail(d, "deferred too long", now)
+            else:
+                d.state, d.deadline = WAITING, limit
+            db.add(d)
+        return None
+    if fresh and (d.state == WAITING or d.offered_at is None):
+        d.offered_at = d.offered_at or now
+        d.deferred_since = None
+        _move(settings, d, IDLE, now, "")
+        db.add(d)
+    seq = db.exec(select(Release.seq).where(Release.id == campaign.release_id)).one()
+    return {OFFER_SEQ: seq}
+
+
+def _valid(report_list):
+    return (
+        isinstance(report_list, list)
+        and len(report_list) == 3
+        and isinstance(report_list[0], str)
+        and isinstance(report_list[1], int)
+        and not isinstance(report_list[1], bool)
+    )
+
+
+def report(db, hub, report_list, now, settings=None):
+    """Apply heartbeat key 9 to the hub's deployment of that seq (caller commits). The
+    hub repeats its last report in every heartbeat: the same report twice changes
+    nothing. `settings` gives the deadline of a new state (default timeout without)."""
+    if not _valid(report_list):
+        return
+    what, seq, detail = report_list
+    d = db.exec(
+        select(Deployment)
+        .join(Campaign, Campaign.id == Deployment.campaign_id)
+        .join(Release, Release.id == Campaign.release_id)
+        .where(Deployment.hub_id == hub.id, Release.seq == seq)
+        .order_by(Deployment.id.desc())
+    ).first()
+    if d is None or d.state in FINAL:
+        return
+    text = "" if detail is None else str(detail)
+    if what == "downloading":
+        if d.state in (IDLE, WAITING, DOWNLOADING) and (d.state != DOWNLOADING or d.detail != text):
+            _move(settings, d, DOWNLOADING, now, text)  # progress: the deadline moves on
+    elif what == "refused":
+        _fail(d, _REFUSED.get(text, "integrity"), now, text)
+    elif what == "failed":
+        d.detail, d.updated_at = ("failed: " + text)[:_DETAIL_MAX], now  # retried by the hub
+    elif what == "updating":
+        if d.state not in (UPDATING, CONFIRMING):
+            _move(settings, d, UPDATING, now, text)
+    elif what == "updated":
+        if d.state != CONFIRMING:
+            _move(settings, d, CONFIRMING, now, text)
+            d.reported_at = now
+    elif what == "rolled back":
+        _fail(d, "rolled back", now, text)
+    else:
+        return
+    db.add(d)
+    if d.state == CONFIRMING:
+        confirm(db, d, hub, now)
+
+
+def confirm(db, d, hub, now):
+    """ "confirming" → "updated" once the hub runs the release's version and telemetry
+    arrived after its "updated" report. True if it did."""
+    if d.state != CONFIRMING or d.reported_at is None:
+        return False
+    version = db.exec(
+        select(Release.version)
+        .join(Campaign, Campaign.release_id == Release.id)
+        .where(Campaign.id == d.campaign_id)
+    ).one()
+    if hub.firmware_version != version:
+        return False
+    fresh = db.exec(
+        select(TelemetryReceipt.seq)
+        .where(TelemetryReceipt.hub_id == hub.id, TelemetryReceipt.received_at > d.reported_at)
+        .limit(1)
+    ).first()
+    if fresh is None:
+        return False
+    d.state, d.result, d.deadline, d.updated_at = UPDATED, "", None, now
+    db.add(d)
+    return True
+
+
+def serving(db, hub_pk):
+    """(deployment id, release id) whose m/i the hub may fetch now, or None: an offered
+    deployment of a running or paused campaign (a pause lets downloads under way end)."""
+    stmt = (
+        select(Deployment.id, Campaign.release_id, Deployment.state)
+        .join(Campaign, Campaign.id == Deployment.campaign_id)
+        .where(
+            Deployment.hub_id == hub_pk,
+            Deployment.state.in_((IDLE, DOWNLOADING, DOWNLOADED, UPDATING)),
+            Deployment.offered_at.is_not(None),
+            Campaign.state.in_((RUNNING, PAUSED)),
+        )
+        .order_by(Deployment.id.desc())
+    )
+    return db.exec(stmt).first()
+
+
+def release_for(db, hub):
+    """The Release `m` and `i` serve to `hub`, or None."""
+    row = serving(db, hub.id)
+    return None if row is None else db.get(Release, row[1])
+
+
+def count_block(db, deployment_id, first_of_bundle):
+    """One more m/i block served; the first bundle block means the download began."""
+    table = Deployment.__table__
+    values = {"blocks": table.c.blocks + 1}
+    stmt = update(table).where(table.c.id == deployment_id)
+    db.connection().execute(stmt.values(**values))
+    if first_of_bundle:
+        db.connection().execute(
+            stmt.where(table.c.state == IDLE).values(state=DOWNLOADING, detail="0")
+        )
+
+
+def monitoring_pause(db, resident):
+    """For the resident's caregivers: an update pending or under way on a hub serving
+    them — {"state", "expected_pause_s", "since"} — or None."""
+    hubs = select(Sensor.hub_id).where(Sensor.flat_id == resident.flat_id)
+    row = db.exec(
+        select(Deployment, Campaign)
+        .join(Campaign, Campaign.id == Deployment.campaign_id)
+        .where(
+            Deployment.hub_id.in_(hubs),
+            Deployment.state.in_(OFFERABLE),
+            Campaign.state.in_((RUNNING, PAUSED)),
+            Deployment.wave <= Campaign.current_wave,
+        )
+        .order_by(Deployment.id.desc())
+    ).first()
+    if row is None:
+        return None
+    d, _ = row
+    since = d.offered_at or d.deferred_since or d.updated_at
+    return {"state": d.state, "expected_pause_s": EXPECTED_PAUSE_S, "since": aware(since)}
