@@ -9,6 +9,7 @@ from fleet.api.routes import (
     flats,
     hubs,
     login,
+    ota,
     residents,
     sensors,
     users,
@@ -25,4 +26,5 @@ ROUTERS = [
     hubs.router,
     enrolment.router,
     alerts.router,
+    ota.router,
 ]
