@@ -1,7 +1,9 @@
 # Runs after boot.py: the hub application, and nothing may stop the hub for good. Any
 # exception the app lets out is written to a small log file on flash, and after a pause
 # (so a hub failing at start-up does not wear the flash or flood the fleet) the hub
-# resets and tries again. The identity is never part of what is logged.
+# resets and tries again. The identity is never part of what is logged. While
+# `deploy.pending` exists (boot.py said why) the app does not start: the hub waits in the
+# REPL for `portineria deploy` to finish.
 import sys
 import time
 
@@ -37,6 +39,13 @@ def _log(e):
 
 
 def main():
+    import os
+
+    try:
+        os.stat("deploy.pending")
+        return
+    except OSError:
+        pass
     try:
         from hub import app
 

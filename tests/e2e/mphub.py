@@ -1,16 +1,21 @@
 """A hub on the real MicroPython unix port, alone in its process, against the stand-in
-fleet (aiocoap's OSCORE) in this one: the app and protocol/ precompiled with mpy-cross,
-as a hub holds them; the hub's flash is a directory holding the
-identity the fleet enrolled. tests/mp/hub_alone.py is the hub's world and prints
+fleet (aiocoap's OSCORE) in this one. The hub's flash is a directory holding what a cable
+deploy leaves: boot.py, the app and protocol/ precompiled with mpy-cross, the identity the
+fleet enrolled. boot.py runs them in place from a ROMFS partition, which this port only
+has as a bytearray on the GC heap: the heap given to MicroPython is the hub's own plus
+that bytearray's exact cost (and the allocation table's share of it), so the app has the
+heap it would have on a hub. tests/mp/hub_alone.py is the hub's world and prints
 "FIG name value" lines; used by tests/e2e/test_micropython_hub.py and
 tests/bench/bench_hub_heap.py."""
 
 import asyncio
 import os
+import shutil
 import subprocess
 
 from emulator.standin_fleet import StandinFleet, write_identity
 from tests.mpy import MICROPYTHON, ROOT, compile_dir, hub_lib
+from tools import romfs
 
 HUB = "mp-hub"
 SENSORS = [
@@ -33,23 +38,47 @@ def figures(output):
     return figs
 
 
+def kbytes(size):
+    return int(size[:-1]) * 1024 if size[-1] in "Kk" else int(size)
+
+
+def partition_size(flash):
+    """The ROMFS partition a hub needs for the code on its flash: image and digest, in
+    whole 4 KB erase blocks."""
+    n = len(romfs.build(romfs.slot_files(flash))) + 32
+    return -(-n // 4096) * 4096
+
+
+def heap_with_partition(heapsize, part):
+    # A bytearray of `part` bytes costs part + 32 bytes of blocks on this 64-bit port, and
+    # every 16-byte block 3/8 of a byte of allocation table: 131/128 of it in all.
+    return kbytes(heapsize) + -(-(part + 32) * 131 // 128)
+
+
 async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60):
-    """Run one MicroPython hub against a fresh stand-in fleet; returns (output, exit
-    status, fleet) with the fleet stopped but its records kept."""
+    """Run one MicroPython hub with `heapsize` of its own (plus its ROMFS partition's
+    stand-in) against a fresh stand-in fleet; returns (output, exit status, fleet) with
+    the fleet stopped but its records kept."""
     fleet = StandinFleet(work / "fleet")
     port = await fleet.start()
     try:
         flash = work / "flash"
         flash.mkdir(parents=True)
         write_identity(flash, fleet.enrol(HUB, port=port, ack=300, buzzer=25))
+        lib = hub_lib()
+        for pkg in ("hub", "protocol"):
+            shutil.copytree(lib / pkg, flash / pkg)
+        shutil.copy(ROOT / "firmware" / "boot.py", flash / "boot.py")
+        part = partition_size(flash)
         fleet.set_config(HUB, SENSORS, hb=1, rd=1)
         # The hardware stand-ins are built into a hub's firmware: precompiled here too,
         # so that compiling them at run time does not inflate the heap.
         hw = compile_dir(ROOT / "emulator" / "hw", work / "hw")
-        search = [".frozen", str(hw), str(hub_lib()), str(ROOT / "tests" / "mp")]
+        search = [".frozen", str(hw), str(ROOT / "tests" / "mp"), str(flash)]
         env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
         script = ROOT / "tests" / "mp" / "hub_alone.py"
-        cmd = [str(MICROPYTHON), "-X", f"heapsize={heapsize}", str(script), str(heartbeats)]
+        heap = heap_with_partition(heapsize, part)
+        cmd = [str(MICROPYTHON), "-X", f"heapsize={heap}", str(script), str(heartbeats), str(part)]
         proc = await asyncio.create_subprocess_exec(
             *cmd, cwd=flash, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

@@ -10,7 +10,7 @@ import time
 
 from tests.e2e.mphub import HUB, figures, run_alone
 
-HEAP = "180K"
+HEAP = "140K"
 
 
 async def test_micropython_hub_boots_heartbeats_and_delivers_once(tmp_path):
