@@ -3,9 +3,10 @@
 Tasks (each restarted by _guard if it crashes, each checking in with beat()):
 - wifi: keeps the station associated, with back-off between failed attempts;
 - send: drains the outbox (emergencies first, then oldest) with `POST t?s=<seq>`;
-- hb: a heartbeat every cfg.hb seconds; the reply sets the clock and, when the fleet's
-  configuration ETag differs from ours, the hub GETs `c`, persists and applies it; an
-  update offer (reply key 3) loads hub.ota, which also confirms a new copy on trial;
+- hb: a heartbeat every cfg.hb seconds (key 10: emergencies not yet delivered); the reply
+  sets the clock and, when the fleet's configuration ETag differs from ours, the hub GETs
+  `c`, persists and applies it; an update offer (reply key 3) loads hub.ota, which also
+  confirms a new copy on trial;
 - sensor tasks from hub.sensors, started from the configuration (not from code).
 The main coroutine feeds the hardware watchdog only while every task checked in lately
 (a task inside an exchange counts as alive while the uplink is polling).
@@ -250,6 +251,7 @@ class App:
             6: self.last_error,
             7: self.reset_cause,
             8: self.cfg.etag,
+            10: self.box.urgent_depth(),  # while one waits, the fleet starts no update
         }
         if self.ota is not None and self.ota.report is not None:
             m[9] = self.ota.report
