@@ -25,7 +25,6 @@ from hub.telemetry import Telemetry
 from hub.uplink import Uplink
 from hub.version import VERSION
 from protocol import cbor, codes
-from protocol.contentformat import CBOR, SENML_CBOR
 from protocol.errors import CBORError
 
 try:
@@ -43,6 +42,8 @@ _LOG = "hub.log"
 _LOG_MAX = const(4096)
 _PRESS = (400,)  # buzzer/LED pattern, ms on/off: the press was felt
 _CONFIRMED = (100, 100, 100, 100, 100)  # the fleet has it
+_CBOR = const(60)  # Content-Formats (protocol.contentformat, not imported: heap)
+_SENML_CBOR = const(112)
 
 
 class App:
@@ -213,7 +214,7 @@ class App:
                 continue
             seq, urgent, payload = recs[0]
             resp = await self.request(
-                "send", codes.POST, "t", self.tele.timed(seq, payload), "s=" + str(seq), SENML_CBOR
+                "send", codes.POST, "t", self.tele.timed(seq, payload), "s=" + str(seq), _SENML_CBOR
             )
             code = 0 if resp is None else resp.code
             # A reading the fleet refuses outright (4.xx but 4.01) would block the queue
@@ -255,7 +256,7 @@ class App:
         }
         if self.ota is not None and self.ota.report is not None:
             m[9] = self.ota.report
-        resp = await self.request("hb", codes.POST, "hb", cbor.dumps(m), cf=CBOR)
+        resp = await self.request("hb", codes.POST, "hb", cbor.dumps(m), cf=_CBOR)
         if resp is None or resp.code != codes.CHANGED:
             return False
         try:

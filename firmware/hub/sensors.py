@@ -11,7 +11,7 @@ configuration changes.
 
 import asyncio
 
-from hub import bthome, hal
+from hub import hal
 from hub.sht3x import SHT3x, SHT3xError
 
 try:
@@ -28,23 +28,6 @@ _DEBOUNCE_MS = const(30)
 _BTHOME_UUID = const(0xFCD2)
 _DRIVEN = ("motion",)  # a PIR drives its output; contacts need the pull-up
 _ONLY_ACTIVE = ("motion", "panic", "fall")  # the end of these is not news
-
-# BTHome objects that carry each kind's value, for BLE sensors.
-_BLE_OBJECTS = {
-    "door": (bthome.DOOR, bthome.OPENING),
-    "window": (bthome.WINDOW, bthome.OPENING),
-    "motion": (bthome.MOTION, bthome.OCCUPANCY),
-    "smoke": (bthome.SMOKE,),
-    "gas": (bthome.GAS,),
-    "water": (bthome.MOISTURE,),
-    "temperature": (bthome.TEMPERATURE, bthome.TEMPERATURE_01),
-    "humidity": (bthome.HUMIDITY,),
-}
-_BUTTON_NAMES = {
-    bthome.PRESS: "press",
-    bthome.DOUBLE_PRESS: "double_press",
-    bthome.LONG_PRESS: "long_press",
-}
 
 
 async def _idle(app, name, waiter):
@@ -103,6 +86,8 @@ async def climate(app, sensors):
 
 async def ble(app, sensors):
     """Passive scan; advertisements from configured sensors become events and readings."""
+    from hub import bthome  # only a hub with BLE sensors gives it heap room
+
     rx = bthome.Receiver()
     by_mac = {}
     for s in sensors:
@@ -123,7 +108,7 @@ async def ble(app, sensors):
                 # address) is not matched here: configure it by the address it sends from.
                 s = by_mac.get(bytes(mac))
                 if readings and s is not None:
-                    _dispatch(app, s, readings)
+                    _dispatch(app, s, readings, bthome)
                 res = scanner.get()
             if rx.last_error is not None:
                 app.error("BLE " + rx.last_error[1])
@@ -132,21 +117,36 @@ async def ble(app, sensors):
         scanner.stop()
 
 
-def _dispatch(app, s, readings):
+def _wanted(b, kind):
+    # The BTHome objects that carry a kind's value.
+    if kind in ("door", "window"):
+        return (b.DOOR if kind == "door" else b.WINDOW, b.OPENING)
+    return {
+        "motion": (b.MOTION, b.OCCUPANCY),
+        "smoke": (b.SMOKE,),
+        "gas": (b.GAS,),
+        "water": (b.MOISTURE,),
+        "temperature": (b.TEMPERATURE, b.TEMPERATURE_01),
+        "humidity": (b.HUMIDITY,),
+    }.get(kind, ())
+
+
+def _dispatch(app, s, readings, b):
     kind = s["kind"]
     if kind in ("panic", "button"):
+        names = {b.PRESS: "press", b.DOUBLE_PRESS: "double_press", b.LONG_PRESS: "long_press"}
         for obj, value in readings:
-            if obj == bthome.BUTTON and value != bthome.NONE:
+            if obj == b.BUTTON and value != b.NONE:
                 if kind == "panic":
                     app.event(s, True)
                 else:
-                    app.event(s, _BUTTON_NAMES.get(value, "press"))
-    wanted = _BLE_OBJECTS.get(kind, ())
+                    app.event(s, names.get(value, "press"))
+    wanted = _wanted(b, kind)
     for obj, value in readings:
         if obj in wanted:
             if kind in ("temperature", "humidity"):
                 app.tele.reading(s["id"], kind, value)
             else:
                 app.event(s, bool(value))
-        elif obj == bthome.BATTERY:
+        elif obj == b.BATTERY:
             app.tele.reading(s["id"], "battery", value)
