@@ -10,8 +10,9 @@ hawkBit's rollout groups and AWS IoT jobs' abort criteria.
 Waves are cumulative percentages of the targeted hubs (a first wave of 1 is one canary
 hub). Hubs of wave n are offered the release once wave n is open; the next wave opens
 when the share of wave n's hubs "updated" reaches success_share; the campaign pauses by
-itself when the share "failed" exceeds failure_share (after a resume by hand, only
-failures beyond those already accepted count); it finishes when the last wave is open
+itself when the share "failed" exceeds failure_share (after a resume by hand, failures
+so far are accepted: they neither pause it again nor count against the success share);
+it finishes when the last wave is open
 and every deployment is updated or failed. Targets are the claimed hubs (online or
 not) of the release's hardware class not yet running its version, and not in another
 unfinished campaign.
@@ -259,7 +260,7 @@ def _judge(db, c, rows, now):
         c.state = PAUSED
         c.paused_reason = f"wave {c.current_wave}: {failed} of {n} hubs failed"
         audit(db, None, "pause", "campaign", str(c.id), reason=c.paused_reason)
-    elif n == 0 or updated / n >= c.success_share:
+    elif n - accepted <= 0 or updated / (n - accepted) >= c.success_share:
         later = sorted({d.wave for d in rows if d.wave > c.current_wave})
         if later:
             c.current_wave = later[0]
