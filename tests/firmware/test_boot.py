@@ -57,3 +57,20 @@ def test_update_confirmed_during_trial_stays(tmp_path, boot):
 def test_damaged_state_never_stops_the_boot(tmp_path, boot, garbage):
     (tmp_path / "ota.state").write_text(garbage)
     assert boot(tmp_path) in ("", "app0")
+
+
+def test_interrupted_deploy_keeps_the_app_stopped(tmp_path, boot):
+    (tmp_path / "deploy.pending").write_text("{}")
+    (tmp_path / "ota.state").write_text("app1 app0 2")
+    assert not boot(tmp_path)  # nothing chosen: no trial boot used up
+    assert (tmp_path / "ota.state").read_text() == "app1 app0 2"
+    assert "deploy.pending" in (tmp_path / "hub.log").read_text()
+
+
+def test_main_does_not_start_the_app_during_a_deploy(tmp_path):
+    # With the app missing, main.py would log a crash and reset; instead it just returns.
+    (tmp_path / "deploy.pending").write_text("{}")
+    main = ROOT / "firmware" / "main.py"
+    out, status = run_micropython("exec(open(%r).read()); print('REPL')" % str(main), cwd=tmp_path)
+    assert status == 0 and out.strip() == "REPL", out
+    assert not (tmp_path / "crash.log").exists()

@@ -1,0 +1,88 @@
+"""boot.py and a ROMFS partition, on real MicroPython (tests/mp/boot_romfs.py lends boot.py
+a partition as vfs.rom_ioctl does): the active copy's code is packed into the partition
+(the same bytes as tools/romfs.py), mounted at /rom and imported from there in place;
+a partition that already holds it is not written again; a torn write is rewritten;
+another copy is packed when it becomes the active one; a partition too small, or none,
+leaves the code running from the files."""
+
+import random
+
+import pytest
+
+from tests.mpy import ROOT, compile_dir, run_micropython
+from tools import romfs
+
+BOOT = ROOT / "firmware" / "boot.py"
+SCRIPT = ROOT / "tests" / "mp" / "boot_romfs.py"
+
+
+@pytest.fixture
+def flash(tmp_path):
+    """A flash with a cable-deployed copy at the root and an updated one in app1/."""
+    flash = tmp_path / "flash"
+    for slot, version in ((flash, "0.1.0"), (flash / "app1", "0.2.0")):
+        src = tmp_path / ("src-" + version)
+        src.mkdir()
+        (src / "version.py").write_text("VERSION = %r\n" % version)
+        (src / "app.py").write_text("from hub.version import VERSION\nBIG = %r\n" % ("x" * 5000))
+        compile_dir(src, slot / "hub")
+        (slot / "hub" / "notes.txt").write_text("not code")
+    (flash / "boot.py").write_bytes(BOOT.read_bytes())
+    return flash
+
+
+def run(flash, part_size, image=None):
+    """Boot once with a partition of part_size bytes (holding `image` at first); returns
+    (printed lines, the partition afterwards)."""
+    part = flash.parent / "part.bin"
+    if image is not None:
+        part.write_bytes(image.ljust(part_size, b"\xff"))
+    elif not part.exists() or part.stat().st_size != part_size:
+        part.write_bytes(b"\xff" * part_size)
+    out, status = run_micropython(path=SCRIPT, args=(part,), cwd=flash, heapsize="200K")
+    assert status == 0, out
+    return out.split("\n"), part.read_bytes()
+
+
+def expected(slot):
+    image = romfs.build(romfs.slot_files(slot))
+    return image + romfs.digest(image)
+
+
+def test_code_runs_in_place_from_the_partition(flash):
+    lines, part = run(flash, 16384)
+    assert "module /rom/hub/app.mpy 0.1.0" in lines
+    assert part.startswith(expected(flash))
+    assert sum("writing" in ln for ln in lines) == 1
+    lines, again = run(flash, 16384)  # already there: no flash written
+    assert "module /rom/hub/app.mpy 0.1.0" in lines and not any("writing" in ln for ln in lines)
+    assert again == part
+
+
+def test_torn_write_is_detected_and_rewritten(flash):
+    want = expected(flash)
+    rng = random.Random(4)
+    for cut in [rng.randrange(1, len(want)) for _ in range(5)] + [len(want) - 1]:
+        lines, part = run(flash, 16384, want[:cut])
+        assert any("writing" in ln for ln in lines), cut
+        assert "module /rom/hub/app.mpy 0.1.0" in lines and part.startswith(want)
+
+
+def test_the_active_copy_is_packed_after_an_update(flash):
+    run(flash, 16384)
+    (flash / "ota.state").write_text("app1 . 3")
+    lines, part = run(flash, 16384)
+    assert "module /rom/hub/app.mpy 0.2.0" in lines
+    assert part.startswith(expected(flash / "app1"))
+
+
+def test_too_small_a_partition_leaves_the_files(flash):
+    lines, part = run(flash, 4096)
+    assert any("too small" in ln for ln in lines)
+    assert any(ln.startswith("module hub/app.mpy 0.1.0") for ln in lines), lines
+    assert part == b"\xff" * 4096
+
+
+def test_without_a_partition_the_files_run(flash):
+    out, status = run_micropython(path=SCRIPT, cwd=flash, heapsize="200K")
+    assert status == 0 and "module hub/app.mpy 0.1.0" in out.split("\n"), out
