@@ -71,6 +71,6 @@ def test_main_does_not_start_the_app_during_a_deploy(tmp_path):
     # With the app missing, main.py would log a crash and reset; instead it just returns.
     (tmp_path / "deploy.pending").write_text("{}")
     main = ROOT / "firmware" / "main.py"
-    out, status = run_micropython("exec(open(%r).read()); print('REPL')" % str(main), cwd=tmp_path)
+    out, status = run_micropython(f"exec(open({str(main)!r}).read()); print('REPL')", cwd=tmp_path)
     assert status == 0 and out.strip() == "REPL", out
     assert not (tmp_path / "crash.log").exists()

@@ -23,8 +23,8 @@ def flash(tmp_path):
     for slot, version in ((flash, "0.1.0"), (flash / "app1", "0.2.0")):
         src = tmp_path / ("src-" + version)
         src.mkdir()
-        (src / "version.py").write_text("VERSION = %r\n" % version)
-        (src / "app.py").write_text("from hub.version import VERSION\nBIG = %r\n" % ("x" * 5000))
+        (src / "version.py").write_text(f"VERSION = {version!r}\n")
+        (src / "app.py").write_text("from hub.version import VERSION\nBIG = '" + "x" * 5000 + "'\n")
         compile_dir(src, slot / "hub")
         (slot / "hub" / "notes.txt").write_text("not code")
     (flash / "boot.py").write_bytes(BOOT.read_bytes())
