@@ -4,15 +4,15 @@ aiocoap's OSCORE on the other side, so the two implementations must agree on the
 
 boot.py runs the app's code in place from a ROMFS partition (on this port a bytearray,
 whose exact heap cost is added to the heap: tests/e2e/mphub.py). The hub's own heap is
-120 KB, not an ESP32's 100 KB: this port is 64-bit, and the running app holds about
+140 KB, not an ESP32's 100 KB: this port is 64-bit, and the running app holds about
 94 KB here besides the partition (tests/bench/bench_hub_heap.py prints the breakdown);
-at 110 KB exchanges fail with MemoryError."""
+at 110-120 KB exchanges fail with MemoryError now and then."""
 
 import time
 
 from tests.e2e.mphub import HUB, figures, run_alone
 
-HEAP = "120K"
+HEAP = "140K"
 
 
 async def test_micropython_hub_boots_heartbeats_and_delivers_once(tmp_path):
