@@ -183,13 +183,14 @@ def _holds(mem, want):
 class _Writer:
     # Writes a partition from its start, a whole erase block at a time: through the
     # partition's block device (ESP32) or vfs.rom_ioctl's prepare/write/end.
-    def __init__(self, part, n):
+    def __init__(self, part, n, ioctl):
         self.part = part
+        self.ioctl = ioctl
         self.buf = bytearray(_BLOCK)
         self.used = 0
         self.block = 0
         if not hasattr(part, "writeblocks"):
-            rom_ioctl(3, 0, (n + _BLOCK - 1) // _BLOCK * _BLOCK)
+            ioctl(3, 0, (n + _BLOCK - 1) // _BLOCK * _BLOCK)
 
     def write(self, data):
         while len(data):
@@ -206,7 +207,7 @@ class _Writer:
         if hasattr(self.part, "writeblocks"):
             self.part.writeblocks(self.block, self.buf)  # erases, then writes
         else:
-            rom_ioctl(4, 0, self.block * _BLOCK, self.buf)
+            self.ioctl(4, 0, self.block * _BLOCK, self.buf)
         self.block += 1
         self.used = 0
 
@@ -214,7 +215,7 @@ class _Writer:
         if self.used:
             self._flush()
         if not hasattr(self.part, "writeblocks"):
-            rom_ioctl(5, 0)
+            self.ioctl(5, 0)
 
 
 def _unmount():
@@ -257,7 +258,7 @@ def rom(slot):
             _say("ROMFS partition too small for " + str(n) + " bytes: code runs from files")
             return False
         _say("writing " + str(n) + " bytes of " + (slot or "/") + " to the ROMFS partition")
-        w = _Writer(part, n + 32)
+        w = _Writer(part, n + 32, rom_ioctl)
         _emit(root, tree, total, w.write, buf)
         w.write(want)  # last: until it is there the partition does not check out
         w.close()
@@ -265,7 +266,7 @@ def rom(slot):
         if not _holds(mem, want):
             _say("ROMFS partition does not read back: code runs from files")
             return False
-    vfs.mount(vfs.VfsRom(mem), _ROM)
+    vfs.mount(vfs.VfsRom(mem), _ROM)  # pyright: ignore[reportAttributeAccessIssue]
     sys.path.insert(0, _ROM)
     return True
 
