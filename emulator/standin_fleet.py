@@ -1,6 +1,9 @@
-"""A stand-in for the fleet server, until fleet/ exists: an aiocoap server with aiocoap's
-own OSCORE, one security context per enrolled hub, serving `t`, `hb`, `c` and the OTA
-resources `m` and `i` exactly as protocol/README.md defines them.
+"""A stand-in for the fleet server, for hub-side tests that want to hand a hub exactly
+what they choose: an aiocoap server with aiocoap's own OSCORE, one security context per
+enrolled hub, serving `t`, `hb`, `c` and the OTA resources `m` and `i` as
+protocol/README.md defines them. It offers whatever `offer()` is given, at once and
+without the real fleet's campaigns, safety gating or deployment states (fleet/ota/;
+protocol/README.md "OTA" lists the differences).
 
     fleet = StandinFleet(state_dir)
     ident = fleet.enrol("hub-1", port=relay_port)        # -> identity map for the hub

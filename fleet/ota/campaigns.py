@@ -310,7 +310,10 @@ def summary(db, campaign_id):
 def public(db, c, with_deployments=True):
     """The API's JSON for a campaign."""
     s = summary(db, c.id)
-    hub_names = dict(db.exec(select(Hub.id, Hub.hub_id)).all()) if with_deployments else {}
+    hub_names = {}
+    if with_deployments:
+        names = select(Hub.id, Hub.hub_id).join(Deployment, Deployment.hub_id == Hub.id)
+        hub_names = dict(db.exec(names.where(Deployment.campaign_id == c.id)).all())
     out = {
         "id": c.id,
         "name": c.name,
