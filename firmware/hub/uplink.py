@@ -4,6 +4,7 @@ request OSCORE-protected under the hub's context (protocol/README.md).
     up = Uplink(ident)                      # an identity.Identity
     resp = await up.request(codes.POST, "t", payload, query="s=7", cf=112)
     # -> the inner (decrypted) response Message, or None: timeout, reset, refused
+    resp = await up.send(msg)               # the same for a Message built by the caller
 
 Requests go one at a time (NSTART 1; a lock orders the callers). While an exchange is
 open the task waits on the event loop for a datagram or the endpoint's next timeout
@@ -125,6 +126,11 @@ class Uplink:
         if query is not None:
             msg.add(options.URI_QUERY, query)
         msg.payload = payload
+        return await self.send(msg)
+
+    async def send(self, msg):
+        """One confirmable request built by the caller (e.g. a Block2 GET), the link held
+        for it alone; the inner response, or None (see last_error)."""
         await self._lock.acquire()
         try:
             return await self._request(msg)

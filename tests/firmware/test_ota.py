@@ -11,7 +11,7 @@ from tests.mpy import ROOT, run_micropython
 
 sys.path.insert(0, str(ROOT / "firmware"))  # on the hub the package is `hub`
 
-from hub import ota  # noqa: E402
+from hub import ota, ota_files  # noqa: E402
 
 from tests.mp.ota_world import FakeApp, FakeUplink, run_offer  # noqa: E402
 from tools import release  # noqa: E402
@@ -48,7 +48,7 @@ def small_app(tmp_path_factory):
 
 def build(key, small_app, seq=2, version="0.2.0", hw=None, **kw):
     return release.build(
-        key, version, seq, hw or ota.hw_class(), small_app / "fw", small_app / "proto", **kw
+        key, version, seq, hw or ota_files.hw_class(), small_app / "fw", small_app / "proto", **kw
     )
 
 
@@ -57,12 +57,12 @@ def flash(tmp_path, monkeypatch, key):
     """A hub's flash root as cwd: the app deployed by cable, and the release key trusted."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ota.keys").write_bytes(release.trusted_keys([release.public_bytes(key)]))
-    monkeypatch.setattr(ota, "_free", lambda: 1 << 24)
+    monkeypatch.setattr(ota_files, "free", lambda: 1 << 24)
 
     def reset():
         raise Reset()
 
-    monkeypatch.setattr(ota, "_reset", reset)
+    monkeypatch.setattr(ota_files, "reset", reset)
     return tmp_path
 
 
@@ -98,7 +98,7 @@ def test_installs_into_the_inactive_slot_and_arms_a_trial(flash, key, small_app)
     assert not (flash / "ota.bin").exists() and not (flash / "ota.m").exists()
     # The key list follows the copy, and the manifest stays with it.
     assert (flash / "app0" / "ota.keys").read_bytes() == (flash / "ota.keys").read_bytes()
-    assert ota.release("app0")[release.M_SEQ] == 2
+    assert ota_files.release("app0")[release.M_SEQ] == 2
     m_blocks, i_blocks = (len(cose) + 1023) // 1024, (len(bundle) + 1023) // 1024
     assert app.uplink.gets == [("m", n) for n in range(m_blocks)] + [
         ("i", n) for n in range(i_blocks)
@@ -202,7 +202,7 @@ def test_foreign_hardware_class_is_refused(flash, key, small_app):
 
 
 def test_bundle_larger_than_free_flash_is_refused(flash, key, small_app, monkeypatch):
-    monkeypatch.setattr(ota, "_free", lambda: 20_000)
+    monkeypatch.setattr(ota_files, "free", lambda: 20_000)
     refused(flash, *hub(*build(key, small_app)[:2]), 2, "space")
 
 
@@ -281,6 +281,6 @@ def test_a_full_flash_does_not_stop_the_app_reporting(flash, key, small_app, mon
     def full(path, data):
         raise OSError(28, "ENOSPC")
 
-    monkeypatch.setattr(ota, "_write", full)
+    monkeypatch.setattr(ota_files, "write", full)
     up = ota.Updater(FakeApp(None))  # the app starts all the same
     assert up.report == ["rolled back", 2, "0.2.0"]  # and says so in its heartbeats

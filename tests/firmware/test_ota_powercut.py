@@ -21,7 +21,7 @@ from tests.mpy import ROOT
 
 sys.path.insert(0, str(ROOT / "firmware"))
 
-from hub import ota  # noqa: E402
+from hub import ota, ota_files  # noqa: E402
 
 from tests.firmware.test_ota import BOOT, new_key, small_app  # noqa: E402, F401
 from tests.mp.ota_world import FakeApp, FakeUplink, run_offer  # noqa: E402
@@ -122,12 +122,12 @@ def faulty_flash(monkeypatch):
     monkeypatch.setattr(builtins, "open", open_)
     for name in ("rename", "remove", "mkdir", "rmdir"):
         monkeypatch.setattr(os, name, op(getattr(os, name)))
-    monkeypatch.setattr(ota, "_free", lambda: 1 << 24)
+    monkeypatch.setattr(ota_files, "free", lambda: 1 << 24)
 
     def reset():
         raise Reset()
 
-    monkeypatch.setattr(ota, "_reset", reset)
+    monkeypatch.setattr(ota_files, "reset", reset)
     return faults
 
 
@@ -135,9 +135,9 @@ def _phase(cut):
     names = {f.name for f in traceback.extract_tb(cut.__traceback__)}
     if "choose" in names or "confirm" in names or "__init__" in names:
         return "first boot"
-    if "_install" in names:
+    if "install" in names:  # hub/ota_install.py
         return "installation"
-    if "_fetch" in names or "_manifest" in names:
+    if "_fetch" in names or "manifest" in names:  # hub/ota_fetch.py
         return "download"
     return "verification"
 
@@ -145,7 +145,7 @@ def _phase(cut):
 def test_thousand_power_cuts_brick_no_hub(tmp_path, small_app, faulty_flash, monkeypatch):  # noqa: F811
     key = new_key()
     cose, bundle, m = release.build(
-        key, "0.2.0", 2, ota.hw_class(), small_app / "fw", small_app / "proto", trial=(2, 60)
+        key, "0.2.0", 2, ota_files.hw_class(), small_app / "fw", small_app / "proto", trial=(2, 60)
     )
     etag = hashlib.sha256(bundle).digest()[:8]
     new = {p: d for p, _, d in m[release.M_FILES]}

@@ -6,7 +6,7 @@ import hashlib
 import os
 import sys
 
-from hub import ota
+from hub import ota, ota_files
 
 from tests.mp.ota_world import FakeApp, FakeUplink, run_offer
 
@@ -19,8 +19,8 @@ def _reset():
     raise Reset()
 
 
-ota._reset = _reset
-ota._free = lambda: 1 << 24
+ota_files.reset = _reset
+ota_files.free = lambda: 1 << 24
 
 with open("m.cose", "rb") as f:
     cose = f.read()

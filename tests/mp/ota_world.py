@@ -13,9 +13,8 @@ class FakeUplink:
         self.etag = etag  # of `i`; the fleet sends the first 8 bytes of its SHA-256
         self.gets = []  # (path, block number) of each request
         self.drop_after = -1  # requests answered before the link goes (-1: never)
-        self._lock = asyncio.Lock()
 
-    async def _request(self, msg):
+    async def send(self, msg):
         path = msg.get(options.URI_PATH).decode()
         value = msg.get_uint(options.BLOCK2, 6)
         num, szx = value >> 4, value & 7
