@@ -17,23 +17,22 @@ At the end it waits for every hub to drain its outbox, then prints the figures: 
 that heartbeated, panics delivered (and delivered twice), messages per second, panic
 latency percentiles (press sent to the hub -> stored by the server, the 30 ms debounce
 included), and each hub process's memory (PSS) and CPU. The server's figures exist only
-when it runs here (stand-in or `--fleet`).
+when it runs here (stand-in or `--fleet`). The real server run here is
+emulator.realfleet.RealFleet; the figures are worked out in emulator.fleetfigures.
 """
 
 import argparse
 import asyncio
 import json
-import os
 import random
-import secrets
 import shutil
 import time
-from datetime import UTC
 from pathlib import Path
 
-from emulator import routine, scenario
+from emulator import fleetfigures, routine, scenario
+from emulator.realfleet import RealFleet
 from emulator.sensors import DEFAULT_WIRING
-from emulator.standin_fleet import StandinFleet, free_udp_port, write_identity
+from emulator.standin_fleet import StandinFleet, write_identity
 from emulator.supervisor import Hub, provision
 
 _KIND = {"motion": "motion", "door": "door", "bed": "bed", "panic": "panic"}
@@ -62,168 +61,6 @@ def day_window(evs, start_min, seconds, speed):
     return [[round((ev.t_ms - t0) / speed), ev.op, ev.args] for ev in evs if t0 <= ev.t_ms < t1]
 
 
-def _pss_kb(pid):
-    # Proportional set size: shared interpreter pages split among the processes that map
-    # them, so the sum over hubs is what they really take.
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _cpu_s(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return 0.0
-
-
-def _pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
-
-
-def _free_tcp_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RealFleet:
-    """The fleet server (fleet/) in this process, with its HTTP and CoAP sides, on a
-    database of its own; hubs are enrolled through fleet.services.enrolment and their
-    figures read back from the database (only the hubs enrolled here are counted, so an
-    already used PostgreSQL database still gives this run's figures)."""
-
-    def __init__(self, work, db_url=None, hb=10, rd=30):
-        from fleet.settings import Settings
-
-        self.work = Path(work)
-        self.settings = Settings(
-            database_url=db_url or f"sqlite:///{self.work / 'fleet.db'}",
-            coap_port=free_udp_port(),
-            http_port=_free_tcp_port(),
-            heartbeat_interval_s=hb,
-            readings_interval_s=rd,
-        )
-        self.engine = None
-        self.rows = {}  # hub id -> Hub row id
-        self._stop = None
-        self._server = None
-        self._admin = self._condo = None
-
-    def _db(self):
-        from fleet.db import session
-
-        return session(self.engine)
-
-    async def start(self):
-        from fleet.__main__ import serve
-        from fleet.db import make_engine, migrate
-        from fleet.models import ADMIN, Condominium, User
-        from fleet.security import hash_password
-
-        self.work.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(migrate, self.settings.database_url)
-        self.engine = make_engine(self.settings.database_url)
-        tag = secrets.token_hex(4)
-        with self._db() as db:
-            # Nobody logs in as this user: its password is random and never shown.
-            admin = User(email=f"fleetrun-{tag}@example.invalid", name="fleetrun", role=ADMIN,
-                         password_hash=hash_password(secrets.token_urlsafe(16)))  # fmt: skip
-            condo = Condominium(name=f"fleetrun {tag}")
-            db.add_all([admin, condo])
-            db.commit()
-            self._admin, self._condo = admin, condo.id
-        self._stop = asyncio.Event()
-        self._server = asyncio.ensure_future(serve(self.settings, self.engine, self._stop))
-        return self.settings.coap_port
-
-    def enrol(self, flat_label, sensors, **identity):
-        """Provision a hub as a technician does, claim it into the run's condominium, and
-        register its sensors in a new flat; returns (hub id, identity map)."""
-        from fleet.models import Flat
-        from fleet.services import enrolment
-
-        s = self.settings
-        with self._db() as db:
-            flat = Flat(condominium_id=self._condo, label=flat_label)
-            db.add(flat)
-            db.flush()
-            made = enrolment.set_up(db, s, self._admin, self._admin, self._condo, flat.id, sensors,
-                                    "fleetrun", host="127.0.0.1", port=s.coap_port,
-                                    ssid="portineria", wkey="", **identity)  # fmt: skip
-        self.rows[made.hub.hub_id] = made.hub.id
-        return made.hub.hub_id, made.identity
-
-    async def stop(self):
-        if self._server is not None:
-            self._stop.set()
-            await self._server
-            self._server = None
-        if self.engine is not None:
-            self.engine.dispose()
-
-    # --- what the server stored, for this run's hubs --------------------------------------
-
-    def health(self):
-        """{hub id: (state, uptime_s, queue_depth, last_error)}, the last three from the
-        hub's latest heartbeat (None for a hub that never heartbeated)."""
-        from sqlmodel import select
-
-        from fleet.models import Hub
-
-        with self._db() as db:
-            rows = db.exec(select(Hub).where(Hub.id.in_(list(self.rows.values())))).all()
-        return {h.hub_id: (h.state, h.uptime_s, h.queue_depth, h.last_error) for h in rows}
-
-    def panics(self):
-        """{hub id: [wall time (s) each stored panic press was received]}."""
-        from sqlmodel import select
-
-        from fleet.models import Event, Hub, TelemetryReceipt
-
-        ids = list(self.rows.values())
-        out = {h: [] for h in self.rows}
-        same_record = (TelemetryReceipt.hub_id == Event.hub_id) & (
-            TelemetryReceipt.seq == Event.seq
-        )
-        with self._db() as db:
-            rows = db.exec(
-                select(Hub.hub_id, TelemetryReceipt.received_at)
-                .join(Event, Event.hub_id == Hub.id)
-                .join(TelemetryReceipt, same_record)
-                .where(Event.hub_id.in_(ids), Event.kind == "panic", Event.state.is_(True))
-            ).all()
-        for hub_id, at in rows:
-            if at.tzinfo is None:  # SQLite hands back naive UTC
-                at = at.replace(tzinfo=UTC)
-            out[hub_id].append(at.timestamp())
-        return out
-
-    def stored(self):
-        """(events, readings, packs) stored for this run's hubs."""
-        from sqlalchemy import func
-        from sqlmodel import select
-
-        from fleet.models import Event, Reading, TelemetryReceipt
-
-        ids = list(self.rows.values())
-        with self._db() as db:
-            return tuple(
-                db.exec(select(func.count()).select_from(m).where(m.hub_id.in_(ids))).one()
-                for m in (Event, Reading, TelemetryReceipt)
-            )
-
-
 class FleetRun:
     def __init__(self, work, n=200, seed=1, seconds=60.0, speed=60.0, start="07:00", hb=10,
                  identities=None, server=None, ack=1000, real=False, db_url=None):  # fmt: skip
@@ -246,7 +83,7 @@ class FleetRun:
         self.played = {}  # hub id -> events sent to its world
         self.pressed = {}  # hub id -> time.monotonic() the panic press was sent
         self.pressed_wall = {}  # the same instant as time.time(): the database's clock
-        self._counted = 0  # the server's message count when the run started (--fleet)
+        self.messages_before = 0  # the server's message count when the run started (--fleet)
         self._all_started = None  # an asyncio.Event, set once every hub has started
         self.samples = {}  # hub id -> (pss kB, cpu s)
         self.exited = []  # hubs whose process had ended before the run did
@@ -347,7 +184,7 @@ class FleetRun:
     def _sample(self):
         for hub_id, hub in self.hubs.items():
             if hub.running():
-                self.samples[hub_id] = (_pss_kb(hub.proc.pid), _cpu_s(hub.proc.pid))
+                self.samples[hub_id] = fleetfigures.usage(hub.proc.pid)
 
     def _drained(self):
         """Every hub's latest heartbeat, sent after its window, says its outbox is empty."""
@@ -377,7 +214,7 @@ class FleetRun:
         wall-clock seconds from the first start to the end of the window."""
         rng = random.Random(self.seed)
         self._all_started = asyncio.Event()
-        self._counted = _messages() if self.real else 0
+        self.messages_before = self.fleet.messages() if self.real else 0
         t0 = time.monotonic()
         starter = asyncio.ensure_future(self._start_all(start_rate))
         lives = [asyncio.ensure_future(self._live(h, rng)) for h in self.hubs]
@@ -405,66 +242,8 @@ class FleetRun:
     # --- figures -----------------------------------------------------------------------
 
     def report(self, elapsed):
-        r = {"hubs": len(self.hubs), "elapsed_s": round(elapsed, 1)}
-        pss = [p for p, _ in self.samples.values()]
-        cpu = [c for _, c in self.samples.values()]
-        r["pss_mb_per_hub"] = round(sum(pss) / max(1, len(pss)) / 1024, 1)
-        r["pss_mb_total"] = round(sum(pss) / 1024)
-        r["cpu_s_per_hub"] = round(sum(cpu) / max(1, len(cpu)), 2)
-        r["events_played"] = sum(len(v) for v in self.played.values())
-        r["exited"] = self.exited
-        f = self.fleet
-        if f is None:
-            return r
-        if self.real:
-            return self._report_real(r, elapsed)
-        beats = {h for h, _, _ in f.heartbeats}
-        r["heartbeated"] = len(beats & set(self.hubs))
-        r["heartbeats"] = len(f.heartbeats)
-        r["records"] = len(f.records)
-        r["repeats"] = sum(f.repeats.values())
-        r["messages_per_s"] = round((len(f.heartbeats) + len(f.records)) / elapsed, 1)
-        lat = []
-        for h, t in self.pressed.items():
-            for seq, _ in f.events(h, "panic"):
-                lat.append((f.arrival(h, seq) - t) * 1000)
-        r["panics_pressed"] = len(self.pressed)
-        r["panics_stored"] = sum(len(f.events(h, "panic")) for h in self.hubs)
-        for p in (50, 90, 99, 100):
-            r[f"panic_ms_p{p}"] = round(_pct(lat, p), 1)
-        return r
-
-    def _report_real(self, r, elapsed):
-        f = self.fleet
-        health = f.health()
-        r["online"] = sum(1 for h in health.values() if h[0] == "online")
-        r["heartbeated"] = sum(1 for h in health.values() if h[1] is not None)
-        errors = {}  # the hubs' own last errors (uplink timeouts, ...): what to look at first
-        for h in health.values():
-            if h[3]:
-                errors[h[3]] = errors.get(h[3], 0) + 1
-        r["hub_errors"] = errors
-        events, readings, packs = f.stored()
-        r["events_stored"], r["readings_stored"], r["packs_stored"] = events, readings, packs
-        msgs = _messages() - self._counted
-        r["messages"] = msgs
-        r["messages_per_s"] = round(msgs / elapsed, 1)
-        panics = f.panics()
-        r["panics_pressed"] = len(self.pressed)
-        r["panics_stored"] = sum(len(v) for v in panics.values())
-        r["panics_stored_twice"] = sorted(h for h, v in panics.items() if len(v) > 1)
-        lat = [(at - self.pressed_wall[h]) * 1000 for h, v in panics.items() if h in
-               self.pressed_wall for at in v]  # fmt: skip
-        for p in (50, 90, 99, 100):
-            r[f"panic_ms_p{p}"] = round(_pct(lat, p), 1)
-        return r
-
-
-def _messages():
-    """Authenticated requests the fleet server in this process has answered so far."""
-    from fleet import metrics
-
-    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.received.lines() if line[0] != "#")
+        """The figures (emulator.fleetfigures), as a JSON-ready map."""
+        return fleetfigures.report(self, elapsed)
 
 
 async def _until(predicate, timeout):
