@@ -14,9 +14,10 @@ class RealFleet:
     """The fleet server (fleet/) in this process, with its HTTP and CoAP sides, on a
     database of its own; hubs are enrolled through fleet.services.enrolment and their
     figures read back from the database (only the hubs enrolled here are counted, so an
-    already used PostgreSQL database still gives this run's figures)."""
+    already used PostgreSQL database still gives this run's figures). `settings` are
+    further fleet.settings.Settings fields (e.g. ota_tick_s)."""
 
-    def __init__(self, work, db_url=None, hb=10, rd=30):
+    def __init__(self, work, db_url=None, hb=10, rd=30, **settings):
         from fleet.settings import Settings
 
         self.work = Path(work)
@@ -26,12 +27,13 @@ class RealFleet:
             http_port=_free_tcp_port(),
             heartbeat_interval_s=hb,
             readings_interval_s=rd,
+            **settings,
         )
         self.engine = None
         self.rows = {}  # hub id -> Hub row id
         self._stop = None
         self._server = None
-        self._admin = self._condo = None
+        self.admin = self.condo_id = None  # who enrols, and where: made by start()
 
     def _db(self):
         from fleet.db import session
@@ -55,24 +57,25 @@ class RealFleet:
             condo = Condominium(name=f"fleetrun {tag}")
             db.add_all([admin, condo])
             db.commit()
-            self._admin, self._condo = admin, condo.id
+            self.admin, self.condo_id = admin, condo.id
         self._stop = asyncio.Event()
         self._server = asyncio.ensure_future(serve(self.settings, self.engine, self._stop))
         return self.settings.coap_port
 
-    def enrol(self, flat_label, sensors, **identity):
+    def enrol(self, flat_label, sensors, port=None, **identity):
         """Provision a hub as a technician does, claim it into the run's condominium, and
-        register its sensors in a new flat; returns (hub id, identity map)."""
+        register its sensors in a new flat; returns (hub id, identity map). The hub talks
+        to `port` on this host (default: the fleet's CoAP port; e.g. a relay's)."""
         from fleet.models import Flat
         from fleet.services import enrolment
 
         s = self.settings
         with self._db() as db:
-            flat = Flat(condominium_id=self._condo, label=flat_label)
+            flat = Flat(condominium_id=self.condo_id, label=flat_label)
             db.add(flat)
             db.flush()
-            made = enrolment.set_up(db, s, self._admin, self._admin, self._condo, flat.id, sensors,
-                                    "fleetrun", host="127.0.0.1", port=s.coap_port,
+            made = enrolment.set_up(db, s, self.admin, self.admin, self.condo_id, flat.id, sensors,
+                                    "fleetrun", host="127.0.0.1", port=port or s.coap_port,
                                     ssid="portineria", wkey="", **identity)  # fmt: skip
         self.rows[made.hub.hub_id] = made.hub.id
         return made.hub.hub_id, made.identity
