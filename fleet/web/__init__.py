@@ -4,12 +4,22 @@ script (static/), Italian by default and English on request (i18n.py).
     fleet.web.install(app)   # what fleet.app.create_app calls: routes + HTML errors
 
 Pages by role: caregivers /care and /residents/{id}; volunteers /condo, /claim and the
-walk-test /hubs/{id}/walktest; technicians /fleet and /hubs/{id}; admins /admin and all
-of the above; everyone /settings (how alerts reach them) and their open alerts, live. Every page is behind login and reaches rows only through
-fleet.services.scope; a row outside the user's scope is a 404 page.
+walk-test /hubs/{id}/walktest; technicians /fleet, /hubs/{id} and the over-the-air
+updates /ota (otapages.py); admins /admin and all of the above; everyone /settings (how
+alerts reach them) and their open alerts, live. Every page is behind login and reaches
+rows only through fleet.services.scope; a row outside the user's scope is a 404 page.
 """
 
-from fleet.web import admin, alertpages, auth, caregiver, fleetpages, settingspage, volunteer
+from fleet.web import (
+    admin,
+    alertpages,
+    auth,
+    caregiver,
+    fleetpages,
+    otapages,
+    settingspage,
+    volunteer,
+)
 from fleet.web.pages import PageError, page_error
 
 ROUTERS = (
@@ -18,6 +28,7 @@ ROUTERS = (
     alertpages.router,
     volunteer.router,
     fleetpages.router,
+    otapages.router,
     admin.router,
     settingspage.router,
 )

@@ -1,6 +1,8 @@
 """The caregiver's pages: the residents they look after with a clear status, and a
 resident's day as a picture with the routine the rules have learned. Admins may open
-them too; every resident is reached through fleet.services.scope."""
+them too; every resident is reached through fleet.services.scope. While an update is
+pending or under way on a hub serving a resident, both pages say in plain words that
+her monitoring will pause, and for about how long (fleet.ota.deployments)."""
 
 from datetime import date, datetime, timedelta
 from typing import Annotated
@@ -9,6 +11,7 @@ from fastapi import APIRouter, Depends
 
 from fleet.db import session
 from fleet.models import ADMIN, CAREGIVER, Condominium, Flat, Resident, utcnow
+from fleet.ota import UPDATING, deployments
 from fleet.rules import Engine, routine
 from fleet.rules import Settings as RuleSettings
 from fleet.services import scope
@@ -25,6 +28,16 @@ def _place(db, resident):
     return flat, db.get(Condominium, flat.condominium_id)
 
 
+def update_notice(db, resident, t):
+    """The plain-language notice of an update that will pause the resident's monitoring,
+    or None."""
+    pause = deployments.monitoring_pause(db, resident)
+    if pause is None:
+        return None
+    key = "ota_notice_now" if pause["state"] == UPDATING else "ota_notice"
+    return t(key, name=resident.name.split()[0], seconds=pause["expected_pause_s"])
+
+
 @router.get("/care")
 def my_residents(page: Carer):
 
@@ -34,7 +47,8 @@ def my_residents(page: Carer):
         for r in db.exec(scope.visible(page.user, Resident).order_by(Resident.name)).all():
             level, reasons = status(db, r, now, page.t)
             flat, condo = _place(db, r)
-            rows.append({"r": r, "level": level, "reasons": reasons, "flat": flat, "condo": condo})
+            rows.append({"r": r, "level": level, "reasons": reasons, "flat": flat, "condo": condo,
+                         "notice": update_notice(db, r, page.t)})  # fmt: skip
         found = alerts.rows(db, page.user, page.lang)
         return page.render("care.html", rows=rows, alerts=found, resident_id=None)
 
@@ -83,5 +97,6 @@ def resident_day(resident_id: int, page: Carer, day: str | None = None):
             "routine": _routine(db, resident, page.lang),
             "alerts": alerts.rows(db, page.user, page.lang, resident.id),
             "resident_id": resident.id,
+            "notice": update_notice(db, resident, page.t),
         }
         return page.render("resident.html", **ctx)
