@@ -2,34 +2,34 @@
 `python -m emulator.otarun [-n 100] [--loss 0.2]` (the benchmark is
 tests/bench/bench_ota_campaign.py; tests/e2e/test_ota_campaign.py uses the same parts).
 
-The fleet's CoAP side (fleet.coap.CoapServer: heartbeats, telemetry, `m`/`i`, the campaign
-tick) runs in this process on a fresh SQLite database (or `db_url`). Each hub is its own
-CPython process (emulator.supervisor.Hub, real time) provisioned and claimed through
-fleet.services.enrolment as a "cpython-linux" hub, with a motion sensor, a panic button
-and an SHT3x thermometer in a flat of its own, and the release key's public half in its
-ota.keys. Hubs reach the fleet through emulator.relay (packet loss both ways); hubs named
-in `own_relay` get a relay of their own, without loss, so one hub's outage leaves the
-others alone. Releases are built and signed with tools/release.py and stored with
-fleet.ota.releases.upload; campaigns are fleet.ota.campaigns, as the REST API calls them.
+The fleet (emulator.realfleet.RealFleet: its HTTP and CoAP sides — heartbeats, telemetry,
+`m`/`i`, the campaign tick) runs in this process on a fresh SQLite database (or
+`db_url`). Each hub is its own CPython process (emulator.supervisor.Hub, real time),
+provisioned and claimed through fleet.services.enrolment as a "cpython-linux" hub, with a
+motion sensor, a panic button and an SHT3x thermometer in a flat of its own, and the
+release key's public half in its ota.keys. Hubs reach the fleet through emulator.relay
+(packet loss both ways); hubs named in `own_relay` get a relay of their own, without
+loss, so one hub's outage leaves the others alone. Releases are built and signed with
+tools/release.py and stored with fleet.ota.releases.upload; campaigns are
+fleet.ota.campaigns, called as the REST API calls them.
 
 Scaled for a 2-core machine: heartbeats every `hb` seconds (2), readings every `rd` (2),
 CoAP ACK_TIMEOUT `ack` ms (30 under loss), the campaign tick every 0.5 s; releases are
 built from a copy of firmware/ and protocol/ without docstrings or comments (`lean`:
-about half the bytes, the same code), since an emulated hub loads sources.
+30 % fewer bytes, the same code), since an emulated hub loads sources.
 """
 
 import argparse
 import ast
 import asyncio
 import json
-import secrets
 import shutil
 import time
 from datetime import UTC
 from pathlib import Path
 
 from emulator.relay import Impairment, Relay
-from emulator.standin_fleet import free_udp_port, write_identity
+from emulator.standin_fleet import write_identity
 from emulator.supervisor import RESET_EXIT_BASE, Hub, provision
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,7 @@ def _strip_docstrings(tree):
 
 def lean(dest, replace=None):
     """Copies of firmware/ and protocol/ under `dest` with every .py file's docstrings and
-    comments dropped (the same code, about half the bytes), then `replace` ({path under
+    comments dropped (the same code, 30 % fewer bytes), then `replace` ({path under
     firmware/: source}) written over them: a small release, or a broken one.
     Returns (firmware dir, protocol dir)."""
     dest = Path(dest)
@@ -91,16 +91,16 @@ class OtaRun:
         self.loss = loss
         self.hb, self.rd, self.ack = hb, rd, ack
         self.seed = seed
-        self.db_url = db_url or f"sqlite:///{self.work / 'fleet.db'}"
+        self.db_url = db_url  # None: SQLite under work/fleet
         self.own_relay = set(own_relay)  # hub indexes with a loss-free relay of their own
         self.start_rate = start_rate
         self.key = None
-        self.settings = self.engine = self.server = None
+        self.fleet = None  # emulator.realfleet.RealFleet: the fleet's servers, in this process
+        self.settings = self.engine = None
         self.relay = None
         self.relays = {}  # hub index -> its own Relay
         self.hubs = {}  # hub id (public) -> supervisor.Hub
         self.index = {}  # hub id -> its index 0..n-1
-        self.rows = {}  # hub id -> Hub row id
         self.resets = {}  # hub id -> [time.time() of each reset the hub did by itself]
         self.tech = None  # the admin who provisions, claims and runs campaigns
         self._keeper = None
@@ -113,12 +113,7 @@ class OtaRun:
     # --- set-up ------------------------------------------------------------------------
 
     async def start(self):
-        from fleet.coap import CoapServer
-        from fleet.db import make_engine, migrate
-        from fleet.models import ADMIN, Condominium, Flat, User
-        from fleet.security import hash_password
-        from fleet.services import enrolment
-        from fleet.settings import Settings
+        from emulator.realfleet import RealFleet
         from tools import release
 
         shutil.rmtree(self.work, ignore_errors=True)
@@ -126,55 +121,28 @@ class OtaRun:
         self.key = release._ed25519().Ed25519PrivateKey.generate()
         trusted = release.trusted_keys([release.public_bytes(self.key)])
         (self.work / "ota.keys").write_bytes(trusted)  # the fleet's list: public keys only
-        self.settings = Settings(
-            database_url=self.db_url,
-            coap_port=free_udp_port(),
-            heartbeat_interval_s=self.hb,
-            readings_interval_s=self.rd,
-            ota_tick_s=0.5,
-            release_keys=str(self.work / "ota.keys"),
-        )
-        await asyncio.to_thread(migrate, self.db_url)
-        self.engine = make_engine(self.db_url)
-        self.server = CoapServer(self.settings, self.engine)
-        await self.server.start()
-        port = self.settings.coap_port
+        self.fleet = RealFleet(self.work / "fleet", self.db_url, hb=self.hb, rd=self.rd,
+                               ota_tick_s=0.5, release_keys=str(self.work / "ota.keys"))  # fmt: skip
+        port = await self.fleet.start()
+        self.settings, self.engine = self.fleet.settings, self.fleet.engine
+        self.tech = self.fleet.admin
         self.relay = Relay(("127.0.0.1", port), Impairment(loss=self.loss), seed=self.seed)
         _, shared_port = await self.relay.start()
-        tag = secrets.token_hex(4)
-        with self.db() as db:
-            # Nobody logs in as this user: its password is random and never shown.
-            tech = User(email=f"otarun-{tag}@example.invalid", name="otarun", role=ADMIN,
-                        password_hash=hash_password(secrets.token_urlsafe(16)))  # fmt: skip
-            condo = Condominium(name=f"otarun {tag}")
-            db.add_all([tech, condo])
-            db.commit()
-            db.refresh(tech)
-            db.expunge(tech)
-            self.tech, condo_id = tech, condo.id
         for i in range(self.n):
             relay_port = shared_port
             if i in self.own_relay:
                 own = Relay(("127.0.0.1", port), Impairment(), seed=self.seed + i)
                 _, relay_port = await own.start()
                 self.relays[i] = own
-            with self.db() as db:
-                flat = Flat(condominium_id=condo_id, label=f"F{i}")
-                db.add(flat)
-                db.flush()
-                made = enrolment.set_up(db, self.settings, self.tech, self.tech, condo_id,
-                                        flat.id, SENSORS, "otarun", hardware=HW,
-                                        host="127.0.0.1", port=relay_port, ssid="portineria",
-                                        wkey="", ack=self.ack)  # fmt: skip
-                hub_id = made.hub.hub_id
-                self.rows[hub_id] = made.hub.id
+            hub_id, identity = self.fleet.enrol(f"F{i}", SENSORS, port=relay_port, hardware=HW,
+                                                ack=self.ack)  # fmt: skip
             d = provision(
                 self.work / hub_id,
                 uid=f"240ac4{i:06x}",
                 wlan={"ssid": "portineria", "key": "", "assoc_ms": 100},
                 i2c={hex(THERMO): "sht3x"},
             )
-            write_identity(d / "flash", made.identity)
+            write_identity(d / "flash", identity)
             (d / "flash" / "ota.keys").write_bytes(trusted)  # as provisioning does
             self.hubs[hub_id] = Hub(d, real_time=True)
             self.index[hub_id] = i
@@ -214,7 +182,7 @@ class OtaRun:
         with self.db() as db:
             rows = db.exec(
                 select(HubRow.hub_id, HubRow.firmware_version).where(
-                    HubRow.id.in_(list(self.rows.values()))
+                    HubRow.id.in_(list(self.fleet.rows.values()))
                 )
             ).all()
         return dict(rows)
@@ -250,7 +218,7 @@ class OtaRun:
         """campaigns.summary() with the deployments keyed by the hubs' public ids."""
         from fleet.ota import campaigns
 
-        names = {row: hub_id for hub_id, row in self.rows.items()}
+        names = {row: hub_id for hub_id, row in self.fleet.rows.items()}
         with self.db() as db:
             s = campaigns.summary(db, campaign_id)
             for d in s["deployments"]:
@@ -288,7 +256,7 @@ class OtaRun:
                 cut = self.resets[hub_id][0]
                 ts = db.exec(
                     select(Reading.t).where(
-                        Reading.hub_id == self.rows[hub_id], Reading.kind == "temperature"
+                        Reading.hub_id == self.fleet.rows[hub_id], Reading.kind == "temperature"
                     )
                 ).all()
                 ts = [(t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp() for t in ts]
@@ -309,10 +277,8 @@ class OtaRun:
         for relay in (self.relay, *self.relays.values()):
             if relay is not None:
                 relay.close()
-        if self.server is not None:
-            await self.server.stop()
-        if self.engine is not None:
-            self.engine.dispose()
+        if self.fleet is not None:
+            await self.fleet.stop()
 
 
 def figures(run, s, bundle, elapsed):
