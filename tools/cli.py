@@ -1,87 +1,197 @@
-"""`portineria` — what a technician runs. One table of commands; every failure is one
-sentence on stderr (`portineria: …`) and exit status 1, never a traceback.
+"""`portineria` — what a technician runs (typer). Every failure is one sentence on stderr
+(`portineria: …`) and exit status 1, never a traceback; `--json` (before or after the
+command) prints one JSON document for scripts; every command's --help ends with an example.
 
-    portineria provision --out FLASH_DIR [--ssid NET --wkey KEY] [--label DIR] [--json]
-    portineria reprovision HUB_ID --out FLASH_DIR [...]
+    portineria provision [--out FLASH_DIR | --port DEV] [--keys ota.keys] [--label DIR] ...
+    portineria reprovision HUB_ID [--out FLASH_DIR | --port DEV] [...]
     portineria revoke HUB_ID [--reason TEXT]
     portineria deploy --port DEV [--identity FILE] [--config FILE] [--keys FILE]
     portineria console --port DEV [--seconds N] [--restart]
     portineria doctor --port DEV
     portineria flash --port DEV --image FIRMWARE.bin [--baud N] [--no-erase]
+    portineria release keygen|pubkey|trust|build|upload|list ...   (tools/otacli.py)
+    portineria rollout create|status|start|pause|resume|cancel ... (tools/otacli.py)
 
-deploy, console and doctor talk to the hub's MicroPython REPL over its USB serial port
-(an emulated hub's pty works the same); flash writes MicroPython itself with esptool.
+deploy, console, doctor and provision --port talk to the hub's MicroPython REPL over its
+USB serial port (an emulated hub's pty works the same); flash writes MicroPython itself
+with esptool. How the fleet is reached: tools/fleetapi.py.
 
-Two ways to reach the fleet:
-- the server's API (the normal way): --server URL (or PORTINERIA_SERVER) and a bearer
-  token of a technician or admin in PORTINERIA_TOKEN (kept out of `ps` and shell
-  history; --token exists for scripts);
-- --database URL: straight through the fleet's services, for a local setup on the
-  server's own machine. It needs the server's FLEET_SECRET_KEY in the environment,
-  since it seals the hub's secret itself; changes are audited without a user.
-
-The hub's Master Secret crosses the wire once, in the provisioning answer, and goes
-only into FLASH_DIR/identity.cbor (mode 0600). Wi-Fi credentials never leave this
-machine. The claim code and its QR code (PNG and SVG, for the label on the box) are
-printed and written to the label directory.
+The hub's Master Secret crosses the wire once, in the provisioning answer, and goes only
+into FLASH_DIR/identity.cbor (mode 0600) or, with --port, straight onto the hub (checked
+there by its SHA-256); it is never printed. Wi-Fi credentials never leave this machine
+and the hub. The claim code is printed, and its label (QR code, code and hub id; PNG and
+PDF at 50×30 mm, the QR alone as SVG) is written to the label directory.
 """
 
-import argparse
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Annotated
 
+import typer
+from typer.exceptions import TyperException
+
+from tools import fleetapi
 from tools import identity as identity_file
-from tools.deploy import DeviceError
+from tools.errors import ToolError
+
+app = typer.Typer(
+    name="portineria",
+    help="Portineria technician tools: provision, flash, deploy, check and update hubs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
 
 
-class CLIError(Exception):
-    """A user-facing failure: its message is the whole story."""
+class Opts:
+    """The options given before the command (how to reach the fleet, --json)."""
+
+    def __init__(self, json=False, server=None, token=None, database=None):
+        self.json, self.server, self.token, self.database = json, server, token, database
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise CLIError(message)
+def example(*lines):
+    """A command's epilog; click keeps a paragraph after \\b as written."""
+    return "example:\n\n\b\n" + "\n".join("  " + line for line in lines)
 
 
-# --- reaching the fleet ----------------------------------------------------------------
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+PortOpt = Annotated[
+    str | None, typer.Option("--port", help="the hub's serial port (PORTINERIA_PORT)")
+]
+BaudOpt = Annotated[int, typer.Option(help="serial speed")]
 
 
-def _http(args):
-    import httpx
-
-    server = args.server or os.environ.get("PORTINERIA_SERVER")
-    token = args.token or os.environ.get("PORTINERIA_TOKEN")
-    if not server:
-        raise CLIError(
-            "say where the fleet is: --server URL (or PORTINERIA_SERVER) or --database URL"
-        )
-    if not token:
-        raise CLIError("set PORTINERIA_TOKEN to a technician's bearer token")
-    return httpx.Client(base_url=server, headers={"Authorization": "Bearer " + token}, timeout=30)
+def opts(ctx, as_json=False):
+    """The global options, --json set when given before or after the command."""
+    o = ctx.find_root().obj or Opts()
+    o.json = o.json or as_json
+    return o
 
 
-def _call(args, method, path, body=None):
-    """JSON from the fleet's API, or a CLIError naming what went wrong."""
-    import httpx
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    server: Annotated[
+        str | None, typer.Option(help="fleet API base URL (PORTINERIA_SERVER)")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(help="bearer token (better: PORTINERIA_TOKEN)")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="database URL: use the fleet's services directly")
+    ] = None,
+):
+    ctx.obj = Opts(as_json, server, token, database)
 
+
+def say(o):
+    """Progress lines for a person on stderr; nothing in --json mode."""
+    return (lambda text: None) if o.json else (lambda text: print(text, file=sys.stderr))
+
+
+def serial_port(port):
+    port = port or os.environ.get("PORTINERIA_PORT")
+    if not port:
+        raise ToolError("say which serial port the hub is on: --port DEV (or PORTINERIA_PORT)")
+    return port
+
+
+# --- provisioning --------------------------------------------------------------------------
+
+
+class _Target:
+    """Where a new identity goes: FLASH_DIR (--out), the hub on --port, or both."""
+
+    def __init__(self, out, port, force, keys):
+        if out is None and port is None:
+            raise ToolError("say where the identity goes: --out FLASH_DIR or --port DEV")
+        self.out = Path(out) if out else None
+        self.port = port
+        self.keys = None
+        if self.out is not None:
+            if (self.out / "identity.cbor").exists() and not force:
+                raise ToolError(
+                    f"{self.out}/identity.cbor exists: that hub is provisioned (use --force)"
+                )
+            if self.out.exists() and not self.out.is_dir():
+                raise ToolError(f"{self.out} is not a directory")
+        if keys is not None:
+            try:
+                self.keys = Path(keys).read_bytes()
+            except OSError as e:
+                raise ToolError(f"cannot read {keys}: {e.strerror}") from None
+        if port is not None and not Path(port).exists():
+            raise ToolError(f"{port}: no such serial port (is the hub plugged in?)")
+
+
+def _finish(o, target, extra, label_dir, claim_base, hub_id, code, ident):
+    """Write identity.cbor (and ota.keys) where asked and the label; report what was done."""
+    ident.update(extra)
+    report = {"hub": hub_id, "identity": None, "claim_code": None}
     try:
-        with _http(args) as client:
-            resp = client.request(method, path, json=body)
-    except httpx.HTTPError as e:
-        raise CLIError(
-            f"cannot reach the fleet at {e.request.url.host}: {type(e).__name__}"
-        ) from None
-    if resp.status_code >= 400:
-        try:
-            detail = resp.json().get("detail")
-        except ValueError:
-            detail = None
-        if not isinstance(detail, str):
-            detail = resp.reason_phrase or "error"
-        raise CLIError(f"the fleet refused: {detail} (HTTP {resp.status_code})")
-    return resp.json()
+        data = identity_file.encode(ident)
+        if target.out is not None:
+            report["identity"] = str(identity_file.write(target.out, ident))
+            if target.keys is not None:
+                (target.out / "ota.keys").write_bytes(target.keys)
+        if target.port is not None:
+            from tools import deploy
+
+            files = {"identity.cbor": data}
+            if target.keys is not None:
+                files["ota.keys"] = target.keys
+            digests = deploy.put(target.port, files, quiet=o.json)
+            report["on_hub"] = {"port": target.port, "sha256": digests}
+    except (ToolError, OSError) as e:
+        # The fleet already knows the hub: say which, so it can be revoked or reprovisioned.
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise ToolError(f"hub {hub_id} made, but its identity was not written: {reason}") from None
+    if code is not None:
+        report.update(_label(o, label_dir, claim_base, hub_id, code))
+    if o.json:
+        print(json.dumps(report))
+        return
+    if report["identity"]:
+        print(f"hub {hub_id}: identity written to {report['identity']}")
+    if target.port is not None:
+        print(f"hub {hub_id}: identity written to the hub on {target.port}, SHA-256 checked")
+    if code is not None:
+        print(f"claim code: {report['claim_code']}  ({report['claim_url']})")
+        print(f"label: {report['label_pdf']}, {report['label_png']}, {report['label_svg']}")
+    else:
+        print("the hub keeps its condominium: no claim code")
+
+
+def _label(o, folder, claim_base, hub_id, code):
+    from fleet.services import enrolment
+    from tools import labels
+
+    url = claim_base.rstrip("/") + "/claim?code=" + code
+    shown = enrolment.format_code(code)
+    report = {"claim_code": shown, "claim_url": url}
+    report.update(labels.write(folder, url, shown, hub_id))
+    if not o.json:
+        import segno
+
+        segno.make(url, error="m").terminal(compact=True)
+    return report
+
+
+def _extra(ssid, wkey, ack, buzzer, led, host, coap_port):
+    extra = {"ssid": ssid, "wkey": wkey}
+    for key, value in (("ack", ack), ("buzzer", buzzer), ("led", led)):
+        if value is not None:
+            extra[key] = value
+    if host:
+        extra["host"] = host
+    if coap_port:
+        extra["port"] = coap_port
+    return extra
 
 
 def _identity_from_api(answer):
@@ -91,316 +201,282 @@ def _identity_from_api(answer):
     return answer["hub_id"], answer.get("claim_code"), ident
 
 
-def _local_call(args, fn):
-    """fn(settings, db) in --database mode, its failures turned into CLIErrors."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from fleet.db import make_engine, session
-    from fleet.services import enrolment
-    from fleet.services.enrolment import EnrolmentError
-    from fleet.settings import Settings
-
-    try:
-        settings = Settings(database_url=args.database).check()
-    except RuntimeError as e:
-        raise CLIError(str(e)) from None
-    engine = make_engine(settings.database_url)
-    try:
-        with session(engine) as db:
-            if not enrolment.key_opens_secrets(db, settings):
-                raise CLIError("FLEET_SECRET_KEY is not the fleet server's: set the same key")
-            return fn(settings, db)
-    except EnrolmentError as e:
-        raise CLIError(str(e)) from None
-    except SQLAlchemyError as e:
-        raise CLIError(
-            f"database error: {type(e).__name__} (is it migrated and reachable?)"
-        ) from None
-    finally:
-        engine.dispose()
+Out = Annotated[str | None, typer.Option(help="the hub's flash directory (a copy on disk)")]
+Force = Annotated[bool, typer.Option(help="overwrite identity.cbor in --out")]
+Keys = Annotated[str | None, typer.Option(help="ota.keys to install beside the identity")]
+Label = Annotated[str, typer.Option(help="where the label PDF, PNG and SVG go")]
+ClaimBase = Annotated[str | None, typer.Option(help="URL the QR code points at (the fleet's)")]
+Host = Annotated[str | None, typer.Option(help="fleet address the hub uses (server's setting)")]
+CoapPort = Annotated[int | None, typer.Option(help="fleet CoAP port the hub uses")]
+Ssid = Annotated[str, typer.Option(help="Wi-Fi network of the flat")]
+Wkey = Annotated[str, typer.Option(help="Wi-Fi key (stays on this machine and the hub)")]
+Ack = Annotated[int | None, typer.Option(help="CoAP ACK_TIMEOUT ms (test benches)")]
+Buzzer = Annotated[int | None, typer.Option(help="GPIO of the panic buzzer")]
+Led = Annotated[int | None, typer.Option(help="GPIO of the panic LED")]
 
 
-# --- commands --------------------------------------------------------------------------
-
-
-def _wifi(args):
-    extra = {"ssid": args.ssid, "wkey": args.wkey}
-    for key in ("ack", "buzzer", "led"):
-        if getattr(args, key) is not None:
-            extra[key] = getattr(args, key)
-    return extra
-
-
-def _check_out(args):
-    out = Path(args.out)
-    if (out / "identity.cbor").exists() and not args.force:
-        raise CLIError(f"{out}/identity.cbor exists: that hub is provisioned (use --force)")
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"{out} is not a directory")
-
-
-def _finish(args, hub_id, code, ident):
-    """Write identity.cbor and the label, report what was done."""
-    ident.update(_wifi(args))
-    if args.host:
-        ident["host"] = args.host
-    if args.port:
-        ident["port"] = args.port
-    try:
-        path = identity_file.write(args.out, ident)
-    except (identity_file.IdentityError, OSError) as e:
-        # The fleet already knows the hub: say which, so it can be revoked or reprovisioned.
-        raise CLIError(f"hub {hub_id} made, but its identity was not written: {e}") from None
-    report = {"hub": hub_id, "identity": str(path), "claim_code": None}
-    if code is not None:
-        report.update(_label(args, hub_id, code))
-    if args.json:
-        print(json.dumps(report))
-        return
-    print(f"hub {hub_id}: identity written to {path}")
-    if code is not None:
-        print(f"claim code: {report['claim_code']}  ({report['claim_url']})")
-        print(f"label: {report['label_png']}, {report['label_svg']}")
-    else:
-        print("the hub keeps its condominium: no claim code")
-
-
-def _label(args, hub_id, code):
-    import segno
-
-    from fleet.services import enrolment
-
-    url = args.claim_base.rstrip("/") + "/claim?code=" + code
-    qr = segno.make(url, error="m")
-    folder = Path(args.label)
-    folder.mkdir(parents=True, exist_ok=True)
-    png, svg = folder / f"{hub_id}-label.png", folder / f"{hub_id}-label.svg"
-    qr.save(png, scale=6)
-    qr.save(svg, scale=4)
-    if not args.json:
-        qr.terminal(compact=True)
-    return {
-        "claim_code": enrolment.format_code(code),
-        "claim_url": url,
-        "label_png": str(png),
-        "label_svg": str(svg),
-    }
-
-
-def cmd_provision(args):
-    _check_out(args)
-    if args.database:
-        from fleet.services import enrolment
-
-        def run(settings, db):
-            p = enrolment.provision(db, settings, None, hardware=args.hardware)
-            args.claim_base = args.claim_base or settings.public_url
-            return p.hub.hub_id, p.claim_code, p.identity
-
-        hub_id, code, ident = _local_call(args, run)
-    else:
-        answer = _call(args, "POST", "/api/enrolment/provision", {"hardware": args.hardware})
-        args.claim_base = args.claim_base or args.server or os.environ["PORTINERIA_SERVER"]
-        hub_id, code, ident = _identity_from_api(answer)
-    _finish(args, hub_id, code, ident)
-
-
-def cmd_reprovision(args):
-    _check_out(args)
-    if args.database:
-        from fleet.services import enrolment
-
-        def run(settings, db):
-            p = enrolment.reprovision(db, settings, enrolment.get_hub(db, args.hub), None)
-            args.claim_base = args.claim_base or settings.public_url
-            return p.hub.hub_id, p.claim_code, p.identity
-
-        hub_id, code, ident = _local_call(args, run)
-    else:
-        answer = _call(args, "POST", f"/api/enrolment/hubs/{args.hub}/reprovision")
-        args.claim_base = args.claim_base or args.server or os.environ["PORTINERIA_SERVER"]
-        hub_id, code, ident = _identity_from_api(answer)
-    _finish(args, hub_id, code, ident)
-
-
-def cmd_revoke(args):
-    if args.database:
-        from fleet.services import enrolment
-
-        def run(settings, db):
-            enrolment.revoke(db, enrolment.get_hub(db, args.hub), None, reason=args.reason)
-
-        _local_call(args, run)
-    else:
-        _call(args, "POST", f"/api/enrolment/hubs/{args.hub}/revoke", {"reason": args.reason})
-    if args.json:
-        print(json.dumps({"hub": args.hub, "state": "revoked"}))
-    else:
-        print(f"hub {args.hub}: revoked")
-
-
-def _say(args):
-    return None if args.json else (lambda text: print(text, file=sys.stderr))
-
-
-def cmd_deploy(args):
-    from tools import deploy
-
-    report = deploy.deploy(
-        _port(args),
-        identity=args.identity,
-        config=args.config,
-        keys=args.keys,
-        version=args.app_version,
-        baud=args.baud,
-        quiet=args.json,
-        say=_say(args),
+@app.command(
+    epilog=example(
+        "portineria provision --port /dev/ttyUSB0 --ssid CASA --wkey KEY --label labels",
+        "portineria --database sqlite:///var/fleet.db provision --out hub-new",
     )
-    deploy.main_print(report, args.json)
+)
+def provision(
+    ctx: typer.Context,
+    out: Out = None,
+    port: PortOpt = None,
+    force: Force = False,
+    keys: Keys = None,
+    label: Label = ".",
+    claim_base: ClaimBase = None,
+    hardware: Annotated[str, typer.Option(help="the hub's hardware class")] = "esp32",
+    host: Host = None,
+    coap_port: CoapPort = None,
+    ssid: Ssid = "",
+    wkey: Wkey = "",
+    ack: Ack = None,
+    buzzer: Buzzer = None,
+    led: Led = None,
+    as_json: JsonOpt = False,
+):
+    """Make a new hub in the fleet and give it its identity (identity.cbor)."""
+    o = opts(ctx, as_json)
+    target = _Target(out, port, force, keys)
+    extra = _extra(ssid, wkey, ack, buzzer, led, host, coap_port)
+    if o.database:
+        from fleet.services import enrolment
+
+        def run(settings, db):
+            p = enrolment.provision(db, settings, None, hardware=hardware)
+            return p.hub.hub_id, p.claim_code, p.identity, settings.public_url
+
+        hub_id, code, ident, base = fleetapi.local_call(o, run)
+    else:
+        answer = fleetapi.call(o, "POST", "/api/enrolment/provision", {"hardware": hardware})
+        hub_id, code, ident = _identity_from_api(answer)
+        base = fleetapi.server_of(o)
+    _finish(o, target, extra, label, claim_base or base, hub_id, code, ident)
 
 
-def cmd_console(args):
-    from tools import console
+@app.command(
+    epilog=example("portineria reprovision hub-0a1b2c3d4e --port /dev/ttyUSB0 --ssid CASA")
+)
+def reprovision(
+    ctx: typer.Context,
+    hub: Annotated[str, typer.Argument(help="hub id, e.g. hub-0a1b2c3d4e")],
+    out: Out = None,
+    port: PortOpt = None,
+    force: Force = False,
+    keys: Keys = None,
+    label: Label = ".",
+    claim_base: ClaimBase = None,
+    host: Host = None,
+    coap_port: CoapPort = None,
+    ssid: Ssid = "",
+    wkey: Wkey = "",
+    ack: Ack = None,
+    buzzer: Buzzer = None,
+    led: Led = None,
+    as_json: JsonOpt = False,
+):
+    """Give a hub a new secret (its old one stops working)."""
+    o = opts(ctx, as_json)
+    target = _Target(out, port, force, keys)
+    extra = _extra(ssid, wkey, ack, buzzer, led, host, coap_port)
+    if o.database:
+        from fleet.services import enrolment
 
-    console.follow(_port(args), seconds=args.seconds, restart=args.restart, as_json=args.json)
+        def run(settings, db):
+            p = enrolment.reprovision(db, settings, enrolment.get_hub(db, hub), None)
+            return p.hub.hub_id, p.claim_code, p.identity, settings.public_url
+
+        hub_id, code, ident, base = fleetapi.local_call(o, run)
+    else:
+        answer = fleetapi.call(o, "POST", f"/api/enrolment/hubs/{hub}/reprovision")
+        hub_id, code, ident = _identity_from_api(answer)
+        base = fleetapi.server_of(o)
+    _finish(o, target, extra, label, claim_base or base, hub_id, code, ident)
 
 
-def cmd_doctor(args):
-    from tools import doctor
+@app.command(epilog=example("portineria revoke hub-0a1b2c3d4e --reason 'stolen from the hall'"))
+def revoke(
+    ctx: typer.Context,
+    hub: Annotated[str, typer.Argument(help="hub id, e.g. hub-0a1b2c3d4e")],
+    reason: Annotated[str, typer.Option(help="why, for the audit log")] = "",
+    as_json: JsonOpt = False,
+):
+    """Refuse a hub from now on."""
+    o = opts(ctx, as_json)
+    if o.database:
+        from fleet.services import enrolment
 
-    checks = doctor.examine(_port(args), baud=args.baud)
-    doctor.show(checks, args.json)
+        def run(settings, db):
+            enrolment.revoke(db, enrolment.get_hub(db, hub), None, reason=reason)
+
+        fleetapi.local_call(o, run)
+    else:
+        fleetapi.call(o, "POST", f"/api/enrolment/hubs/{hub}/revoke", {"reason": reason})
+    if o.json:
+        print(json.dumps({"hub": hub, "state": "revoked"}))
+    else:
+        print(f"hub {hub}: revoked")
+
+
+# --- the hub on its serial port ------------------------------------------------------------
+
+
+@app.command(
+    epilog=example("portineria deploy --port /dev/ttyUSB0 --identity hub-0a1b2c3d4e/identity.cbor")
+)
+def deploy(
+    ctx: typer.Context,
+    port: PortOpt = None,
+    identity: Annotated[
+        str | None, typer.Option(help="identity.cbor from `portineria provision`")
+    ] = None,
+    config: Annotated[str | None, typer.Option(help="a config.cbor to start with")] = None,
+    keys: Annotated[str | None, typer.Option(help="ota.keys: trusted release keys")] = None,
+    app_version: Annotated[
+        str | None, typer.Option(help="version to report (default: the source's)")
+    ] = None,
+    baud: BaudOpt = 115200,
+    as_json: JsonOpt = False,
+):
+    """Copy the application, configuration and identity to a hub, check every file's
+    SHA-256 on the hub, reset it. A deploy cut short is finished by the next one."""
+    from tools import deploy as deploying
+
+    o = opts(ctx, as_json)
+    report = deploying.deploy(
+        serial_port(port),
+        identity=identity,
+        config=config,
+        keys=keys,
+        version=app_version,
+        baud=baud,
+        quiet=o.json,
+        say=None if o.json else say(o),
+    )
+    deploying.main_print(report, o.json)
+
+
+@app.command(epilog=example("portineria console --port /dev/ttyUSB0 --restart"))
+def console(
+    ctx: typer.Context,
+    port: PortOpt = None,
+    seconds: Annotated[float | None, typer.Option(help="stop after this long")] = None,
+    restart: Annotated[bool, typer.Option(help="soft-reboot into the app first")] = False,
+    baud: BaudOpt = 115200,
+    as_json: JsonOpt = False,
+):
+    """Follow a hub's log live (Ctrl-C to stop)."""
+    from tools import console as following
+
+    o = opts(ctx, as_json)
+    following.follow(serial_port(port), seconds=seconds, restart=restart, as_json=o.json)
+
+
+@app.command(epilog=example("portineria doctor --port /dev/ttyUSB0"))
+def doctor(
+    ctx: typer.Context, port: PortOpt = None, baud: BaudOpt = 115200, as_json: JsonOpt = False
+):
+    """Check a hub's health: Wi-Fi, fleet, clock, sensors, memory, queue, flash.
+    Exit status 2 when a check is red."""
+    from tools import doctor as doctoring
+
+    o = opts(ctx, as_json)
+    checks = doctoring.examine(serial_port(port), baud=baud)
+    doctoring.show(checks, o.json)
     if any(not c["ok"] for c in checks):
-        raise SystemExit(2)  # the report is the message: no extra line
+        raise typer.Exit(2)  # the report is the message: no extra line
 
 
-def cmd_flash(args):
-    from tools import flash
+@app.command(
+    epilog=example("portineria flash --port /dev/ttyUSB0 --image ESP32_GENERIC-v1.24.1.bin")
+)
+def flash(
+    ctx: typer.Context,
+    image: Annotated[str, typer.Option(help="MicroPython .bin for the ESP32")],
+    port: PortOpt = None,
+    baud: Annotated[
+        list[int] | None,
+        typer.Option(help="baud rate to try (repeat for fallbacks; default 460800 then 115200)"),
+    ] = None,
+    no_erase: Annotated[bool, typer.Option("--no-erase", help="keep the filesystem")] = False,
+    as_json: JsonOpt = False,
+):
+    """Write MicroPython onto an ESP32 with esptool: detect, erase, write, verify."""
+    from tools import flash as flashing
 
-    report = flash.flash(
-        _port(args),
-        args.image,
-        bauds=args.baud,
-        erase=not args.no_erase,
-        say=_say(args),
-    )
-    if args.json:
+    o = opts(ctx, as_json)
+    with steps(o) as step:
+        report = flashing.flash(serial_port(port), image, bauds=baud, erase=not no_erase, say=step)
+    if o.json:
         print(json.dumps(report))
     else:
         print(f"{report['chip']}: MicroPython written and verified at {report['baud']} baud")
 
 
-def _port(args):
-    port = args.port or os.environ.get("PORTINERIA_PORT")
-    if not port:
-        raise CLIError("say which serial port the hub is on: --port DEV (or PORTINERIA_PORT)")
-    return port
+class steps:
+    """A pulsing rich progress bar naming the current step on a terminal; plain lines on
+    stderr otherwise (logs keep them); nothing in --json mode."""
 
+    def __init__(self, o):
+        from rich.console import Console
 
-DEVICE_COMMANDS = {
-    "deploy": (
-        cmd_deploy,
-        "copy the application, configuration and identity to a hub, check, reset",
-        "portineria deploy --port /dev/ttyUSB0 --identity hub-0a1b2c3d4e/identity.cbor",
-    ),
-    "console": (
-        cmd_console,
-        "follow a hub's log live (Ctrl-C to stop)",
-        "portineria console --port /dev/ttyUSB0 --restart",
-    ),
-    "doctor": (
-        cmd_doctor,
-        "check a hub's health: Wi-Fi, fleet, clock, sensors, memory, queue, flash",
-        "portineria doctor --port /dev/ttyUSB0",
-    ),
-    "flash": (
-        cmd_flash,
-        "write MicroPython onto an ESP32 with esptool (erase, write, verify)",
-        "portineria flash --port /dev/ttyUSB0 --image ESP32_GENERIC-v1.24.1.bin",
-    ),
-}
+        self.console = Console(stderr=True)
+        self.quiet = o.json
+        self.progress = None
 
-COMMANDS = {
-    "provision": (cmd_provision, "make a new hub and write its identity.cbor"),
-    "reprovision": (cmd_reprovision, "give a hub a new secret (its old one stops working)"),
-    "revoke": (cmd_revoke, "refuse a hub from now on"),
-}
+    def __enter__(self):
+        if self.quiet or not self.console.is_terminal:
+            return (lambda text: None) if self.quiet else say(Opts())
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-
-def _parser():
-    parser = _Parser(prog="portineria", description="Portineria technician tools")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    fleet = parser.add_argument_group("how to reach the fleet")
-    fleet.add_argument("--server", help="fleet API base URL (PORTINERIA_SERVER)")
-    fleet.add_argument("--token", help="bearer token (better: PORTINERIA_TOKEN)")
-    fleet.add_argument("--database", help="database URL: use the services directly")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, (fn, text) in COMMANDS.items():
-        p = sub.add_parser(name, help=text, description=text)
-        p.set_defaults(fn=fn)
-        if name != "provision":
-            p.add_argument("hub", help="hub id, e.g. hub-0a1b2c3d4e")
-        if name == "revoke":
-            p.add_argument("--reason", default="", help="why, for the audit log")
-            continue
-        p.add_argument("--out", required=True, help="the hub's flash directory")
-        p.add_argument("--force", action="store_true", help="overwrite identity.cbor")
-        p.add_argument("--label", default=".", help="where the label PNG and SVG go")
-        p.add_argument("--claim-base", help="URL the QR code points at (the fleet's)")
-        p.add_argument("--hardware", default="esp32")
-        p.add_argument("--host", help="fleet address the hub uses (server's setting)")
-        p.add_argument("--port", type=int, help="fleet CoAP port the hub uses")
-        p.add_argument("--ssid", default="", help="Wi-Fi network of the flat")
-        p.add_argument("--wkey", default="", help="Wi-Fi key (stays on this machine)")
-        p.add_argument("--ack", type=int, help="CoAP ACK_TIMEOUT ms (test benches)")
-        p.add_argument("--buzzer", type=int, help="GPIO of the panic buzzer")
-        p.add_argument("--led", type=int, help="GPIO of the panic LED")
-    for name, (fn, text, example) in DEVICE_COMMANDS.items():
-        p = sub.add_parser(
-            name,
-            help=text,
-            description=text,
-            epilog="example:\n  " + example,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
         )
-        p.set_defaults(fn=fn)
-        p.add_argument("--port", help="the hub's serial port (PORTINERIA_PORT)")
-        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-        if name == "flash":
-            p.add_argument("--image", required=True, help="MicroPython .bin for ESP32")
-            p.add_argument(
-                "--baud",
-                type=int,
-                action="append",
-                help="baud rate to try (repeat for fallbacks; default 460800 then 115200)",
-            )
-            p.add_argument("--no-erase", action="store_true", help="keep the filesystem")
-            continue
-        p.add_argument("--baud", type=int, default=115200, help="serial speed")
-        if name == "deploy":
-            p.add_argument("--identity", help="identity.cbor from `portineria provision`")
-            p.add_argument("--config", help="a config.cbor to start with")
-            p.add_argument("--keys", help="ota.keys: trusted release keys")
-            p.add_argument("--app-version", help="version to report (default: the source's)")
-        elif name == "console":
-            p.add_argument("--seconds", type=float, help="stop after this long")
-            p.add_argument("--restart", action="store_true", help="soft-reboot into the app")
-    return parser
+        self.progress.start()
+        task = self.progress.add_task("starting", total=None)
+        return lambda text: self.progress.update(task, description=text)
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _register():
+    from tools import otacli
+
+    app.add_typer(otacli.release_app, name="release")
+    app.add_typer(otacli.rollout_app, name="rollout")
+
+
+_register()
 
 
 def main(argv=None):
+    """Run `portineria` with argv (default sys.argv[1:]); returns the exit status."""
     try:
-        args = _parser().parse_args(argv)
-        args.fn(args)
-    except (CLIError, DeviceError) as e:
+        result = app(args=argv, prog_name="portineria", standalone_mode=False)
+    except ToolError as e:
         print(f"portineria: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except typer.Exit as e:
+        return e.exit_code
+    except (KeyboardInterrupt, typer.Abort):
         return 130
+    except TyperException as e:  # a usage mistake (typer's click)
+        print(f"portineria: {e.format_message().rstrip('.')}", file=sys.stderr)
+        return 1
     except OSError as e:
         print(f"portineria: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
     except Exception as e:  # a bug, not a user mistake: still one line, named
         print(f"portineria: internal error ({type(e).__name__}); please report it", file=sys.stderr)
         return 1
-    return 0
+    return result if isinstance(result, int) else 0

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from tools import release
+from tools.errors import ToolError
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = "deploy.json"
@@ -34,8 +35,7 @@ _OTA = ("ota.state", "ota.rollback")  # a cable deploy puts the app back at the 
 _DATA = ("identity.cbor", "config.cbor", "ota.keys")  # kept unless replaced
 
 
-class DeviceError(Exception):
-    """The hub or the link failed in a way the technician can act on: one sentence."""
+DeviceError = ToolError  # the hub or the link failed in a way the technician can act on
 
 
 # Runs on the hub (MicroPython or the emulator): SHA-256 of each path, None if missing.
@@ -229,6 +229,33 @@ def deploy(
         return _deploy(link, extra, version, quiet, say)
     finally:
         link.close()
+
+
+def put(port, files, baud=115200, quiet=False):
+    """Write {path: bytes} (the hub's own data: identity.cbor, ota.keys) to the hub on
+    `port` as deploy does — staged, hashed, renamed into place, hashed again — then
+    soft-reboot it so the app reads them. Returns {path: sha256 hex} as checked."""
+    link = Link(port, baud)
+    try:
+        want = {p: hashlib.sha256(d).hexdigest() for p, d in files.items()}
+        paths = sorted(files)
+        with _progress(quiet) as progress:
+            task = progress.add_task("writing", total=sum(map(len, files.values())))
+            for p in paths:
+                link.write(p + STAGED, files[p])
+                progress.update(task, advance=len(files[p]), description=p)
+        got = link.hashes([p + STAGED for p in paths])
+        for p, h in zip(paths, got, strict=True):
+            if h != want[p]:
+                raise DeviceError(f"{p} arrived damaged on the hub; run the command again")
+        link.run(_INSTALL % (paths, STAGED, STAGED, []))
+        if link.hashes(paths) != [want[p] for p in paths]:
+            raise DeviceError("the hub's files do not match after installing; run it again")
+    except BaseException:
+        link.close()
+        raise
+    link.close_into_app()
+    return want
 
 
 def _keep_identity(link, pending, want):

@@ -4,11 +4,13 @@ module (firmware/hub/identity.py), so a file the tools write is one the hub acce
 import importlib.util
 from pathlib import Path
 
+from tools.errors import ToolError
+
+PATH = "identity.cbor"  # on the hub's flash root (firmware/hub/identity.py's PATH)
 _SRC = Path(__file__).resolve().parents[1] / "firmware" / "hub" / "identity.py"
 
 
-class IdentityError(ValueError):
-    """The identity map would not be accepted by a hub; the message says which field."""
+IdentityError = ToolError  # the map would not be accepted by a hub: says which field
 
 
 def _hub_module():
@@ -22,12 +24,8 @@ def _hub_module():
 def write(flash_dir, fields):
     """Write identity.cbor at the root of `flash_dir` (a mounted hub's flash copy or an
     emulated hub's flash directory); returns its path. Readable by the owner only."""
-    hub = _hub_module()
-    try:
-        data = hub.dumps(fields)
-    except hub.IdentityError as e:
-        raise IdentityError(str(e)) from None
-    path = Path(flash_dir) / hub.PATH
+    data = encode(fields)
+    path = Path(flash_dir) / PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_bytes(data)
@@ -40,3 +38,13 @@ def read(flash_dir):
 
     hub = _hub_module()
     return hub.check(cbor.loads((Path(flash_dir) / hub.PATH).read_bytes()))
+
+
+def encode(fields):
+    """identity.cbor's bytes for `fields`, checked as the hub checks them (for writing
+    straight onto a hub, never onto this machine's disk)."""
+    hub = _hub_module()
+    try:
+        return hub.dumps(fields)
+    except hub.IdentityError as e:
+        raise IdentityError(str(e)) from None

@@ -1,11 +1,14 @@
 """Build and sign application releases for the hubs' over-the-air updates.
 
-    python -m tools.release keygen release.key          # a new Ed25519 release key (0600)
-    python -m tools.release pubkey release.key          # its kid and public key, hex
-    python -m tools.release trust FLASH_DIR KEY...      # the hub's ota.keys (provisioning)
-    python -m tools.release build --key release.key --version 0.2.0 --seq 7 --out DIR
+    portineria release keygen release.key          # a new Ed25519 release key (0600)
+    portineria release pubkey release.key          # its kid and public key, hex
+    portineria release trust FLASH_DIR KEY...      # the hub's ota.keys (provisioning)
+    portineria release build --key release.key --version 0.2.0 --seq 7 --out DIR
         [--hw micropython-esp32] [--firmware firmware] [--protocol protocol]
         [--trial BOOTS,SECONDS] [--rotate KEY...]
+    portineria release upload DIR                  # to the fleet (POST /api/releases)
+
+(the commands are in tools/otacli.py; this module is the library behind them).
 
 `build` writes DIR/bundle.bin and DIR/manifest.cose and prints what it made. The release
 key never goes near the fleet: the fleet stores the two files and serves them (`GET m`,
@@ -25,7 +28,6 @@ Manifest: a CBOR map in the spirit of SUIT (RFC 9124), signed as a COSE_Sign1 (t
 EdDSA, kid = first 8 bytes of SHA-256 of the public key) — keys as `M_*` below.
 """
 
-import argparse
 import hashlib
 import os
 import subprocess
@@ -34,6 +36,7 @@ import tempfile
 from pathlib import Path
 
 from protocol import cbor
+from tools.errors import ToolError
 
 ROOT = Path(__file__).resolve().parents[1]
 MAGIC = b"PTB1"
@@ -47,8 +50,7 @@ FORMAT = 1
 _FIXED = ("boot.py", "main.py")  # the hub's boot path, never replaced over the air
 
 
-class ReleaseError(Exception):
-    """A user's mistake or a missing tool: the message is the whole story."""
+ReleaseError = ToolError  # a user's mistake or a missing tool
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -145,8 +147,9 @@ def _compile(src, name, workdir):
     return out.read_bytes()
 
 
-def collect(firmware, protocol, hw, version):
-    """{path in bundle: bytes} for the application in firmware/ and protocol/."""
+def collect(firmware, protocol, hw, version, tick=None):
+    """{path in bundle: bytes} for the application in firmware/ and protocol/.
+    tick(total) is called once with the number of files, then tick(None) per file done."""
     compiled = hw.startswith("micropython")
     sources = {}
     for base, prefix in ((Path(firmware), ""), (Path(protocol), "protocol/")):
@@ -159,6 +162,8 @@ def collect(firmware, protocol, hw, version):
     if "hub/version.py" not in sources:
         raise ReleaseError(f"{firmware} has no hub/version.py: not the hub's firmware")
     sources["hub/version.py"] = b"# Written by tools/release.py.\nVERSION = %r\n" % version
+    tick = tick or (lambda n: None)
+    tick(len(sources))
     if not compiled:
         return sources
     files = {}
@@ -166,10 +171,11 @@ def collect(firmware, protocol, hw, version):
         for rel, data in sources.items():
             if rel.endswith("/__init__.py"):
                 files[rel] = data  # a package marker stays source: it is empty anyway
-                continue
-            src = Path(tmp) / "src.py"
-            src.write_bytes(data)
-            files[rel[:-3] + ".mpy"] = _compile(src, rel, tmp)
+            else:
+                src = Path(tmp) / "src.py"
+                src.write_bytes(data)
+                files[rel[:-3] + ".mpy"] = _compile(src, rel, tmp)
+            tick(None)
     return files
 
 
@@ -212,9 +218,17 @@ def sign(payload_map, key):
 
 
 def build(
-    key, version, seq, hw=DEFAULT_HW, firmware=None, protocol=None, trial=DEFAULT_TRIAL, keys=None
+    key,
+    version,
+    seq,
+    hw=DEFAULT_HW,
+    firmware=None,
+    protocol=None,
+    trial=DEFAULT_TRIAL,
+    keys=None,
+    tick=None,
 ):
-    """(manifest COSE bytes, bundle bytes, manifest map) for one release."""
+    """(manifest COSE bytes, bundle bytes, manifest map) for one release; tick as collect's."""
     if not isinstance(seq, int) or not 0 < seq < 1 << 32:
         raise ReleaseError("the sequence number must be an integer from 1 to 2**32-1")
     boots, seconds = trial
@@ -222,94 +236,7 @@ def build(
         raise ReleaseError("a trial is 1-5 boots and 5-900 seconds")
     if keys is not None and not 1 <= len(keys) <= 4:
         raise ReleaseError("a hub trusts one to four release keys")
-    files = collect(firmware or ROOT / "firmware", protocol or ROOT / "protocol", hw, version)
+    files = collect(firmware or ROOT / "firmware", protocol or ROOT / "protocol", hw, version, tick)
     bundle = pack(files)
     m = manifest(files, bundle, seq, version, hw, trial, keys)
     return sign(m, key), bundle, m
-
-
-# --- command line ----------------------------------------------------------------------------
-
-
-def _cmd_keygen(a):
-    pub = create_key(a.keyfile)
-    print(f"release key written to {a.keyfile}; kid {kid_of(pub).hex()} public {pub.hex()}")
-
-
-def _cmd_pubkey(a):
-    pub = load_public_key(a.keyfile)
-    print(f"kid {kid_of(pub).hex()} public {pub.hex()}")
-
-
-def _cmd_trust(a):
-    keys = [load_public_key(k) for k in a.keys]
-    path = Path(a.flash_dir) / "ota.keys"
-    path.write_bytes(trusted_keys(keys))
-    print(f"{path}: {len(keys)} trusted release key(s)")
-
-
-def _cmd_build(a):
-    try:
-        boots, seconds = (int(x) for x in a.trial.split(","))
-    except ValueError:
-        raise ReleaseError("--trial wants BOOTS,SECONDS, e.g. 3,300") from None
-    keys = [load_public_key(k) for k in a.rotate] if a.rotate else None
-    cose, bundle, m = build(
-        load_private_key(a.key),
-        a.version,
-        a.seq,
-        a.hw,
-        a.firmware,
-        a.protocol,
-        (boots, seconds),
-        keys,
-    )
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.cose").write_bytes(cose)
-    (out / "bundle.bin").write_bytes(bundle)
-    print(
-        f"release {a.version} seq {a.seq} for {a.hw}: {len(m[M_FILES])} files, bundle "
-        f"{len(bundle)} bytes sha256 {m[M_DIGEST].hex()}, manifest {len(cose)} bytes"
-    )
-
-
-def main(argv=None):
-    class Parser(argparse.ArgumentParser):
-        def error(self, message):
-            raise ReleaseError(message)
-
-    ap = Parser(prog="python -m tools.release", description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="command", required=True, parser_class=Parser)
-    p = sub.add_parser("keygen", help="create a release key file")
-    p.add_argument("keyfile")
-    p.set_defaults(fn=_cmd_keygen)
-    p = sub.add_parser("pubkey", help="show a key's kid and public key")
-    p.add_argument("keyfile")
-    p.set_defaults(fn=_cmd_pubkey)
-    p = sub.add_parser("trust", help="write the trusted keys (ota.keys) onto a hub's flash")
-    p.add_argument("flash_dir")
-    p.add_argument("keys", nargs="+")
-    p.set_defaults(fn=_cmd_trust)
-    p = sub.add_parser("build", help="build and sign a release")
-    p.add_argument("--key", required=True)
-    p.add_argument("--version", required=True)
-    p.add_argument("--seq", type=int, required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--hw", default=DEFAULT_HW)
-    p.add_argument("--firmware", default=str(ROOT / "firmware"))
-    p.add_argument("--protocol", default=str(ROOT / "protocol"))
-    p.add_argument("--trial", default=",".join(map(str, DEFAULT_TRIAL)))
-    p.add_argument("--rotate", nargs="+", metavar="KEY")
-    p.set_defaults(fn=_cmd_build)
-    try:
-        a = ap.parse_args(argv)
-        a.fn(a)
-    except (ReleaseError, OSError) as e:
-        print(f"release: {e}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

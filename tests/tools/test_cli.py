@@ -25,15 +25,18 @@ def run(*argv, cwd=None, env=None):
 
 
 def test_python_m_tools_reports_a_usage_mistake_in_one_line():
+    status, out, err = run("provision", "--label")
+    assert status == 1 and out == ""
+    assert err == "portineria: Option '--label' requires an argument\n"
     status, out, err = run("provision")
     assert status == 1 and out == ""
-    assert err == "portineria: the following arguments are required: --out\n"
+    assert err == "portineria: say where the identity goes: --out FLASH_DIR or --port DEV\n"
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "No such command 'frobnicate'"),
         (["revoke", "hub-1"], "say where the fleet is"),
         (["--server", "http://127.0.0.1:9", "revoke", "hub-1"], "PORTINERIA_TOKEN"),
         (["--server", "http://127.0.0.1:9", "--token", "t", "revoke", "hub-1"], "cannot reach"),

@@ -45,7 +45,7 @@ def one_line(capsys):
         (["doctor", "--port", "/dev/nonexistent-hub"], "cannot open"),
         (["console", "--port", "/dev/nonexistent-hub"], "cannot open"),
         (["deploy", "--port", "/dev/x", "--identity", "/no/such/identity.cbor"], "cannot read"),
-        (["flash", "--port", "/dev/x"], "required: --image"),
+        (["flash", "--port", "/dev/x"], "Missing option '--image'"),
         (["flash", "--port", "/dev/x", "--image", "/no/such.bin"], "no such firmware image"),
     ],
 )

@@ -1,5 +1,5 @@
 """tools/release.py: release keys, the bundle and its signed manifest, as a technician
-runs them (`python -m tools.release ...`) and as the hub reads them."""
+runs them (`portineria release ...`) and as the hub reads them."""
 
 import hashlib
 import os
@@ -16,7 +16,7 @@ from tools import release
 
 def cli(*args, cwd=ROOT):
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.release", *map(str, args)],
+        [sys.executable, "-m", "tools", "release", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -62,7 +62,7 @@ def test_keygen_never_overwrites_a_key(tmp_path):
     cli("keygen", key)
     before = key.read_bytes()
     code, out, err = cli("keygen", key)
-    assert code == 1 and err.startswith("release: ") and err.count("\n") == 1
+    assert code == 1 and err.startswith("portineria: ") and err.count("\n") == 1
     assert "never overwritten" in err and key.read_bytes() == before
 
 
@@ -75,13 +75,13 @@ def test_keygen_never_overwrites_a_key(tmp_path):
         (["build", "--key", "K", "--version", "1", "--seq", "2", "--out", "o", "--trial", "0,60"], "trial"),
         (["build", "--key", "K", "--version", "1", "--seq", "2", "--out", "o", "--firmware", "."], "version.py"),
         (["pubkey", "nothing-here"], "neither"),
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "No such command"),
     ],
 )  # fmt: skip
 def test_user_mistakes_are_one_sentence(tmp_path, args, says):
     release.create_key(tmp_path / "K")
     code, out, err = cli(*args, cwd=tmp_path)
-    assert code == 1 and err.startswith("release: ") and says in err, err
+    assert code == 1 and err.startswith("portineria: ") and says in err, err
     assert "Traceback" not in err and not (tmp_path / "o").exists()
 
 

@@ -1,0 +1,363 @@
+"""`portineria release …` and `portineria rollout …`: over-the-air updates.
+
+release keygen|pubkey|trust|build work on this machine (tools/release.py: the release key
+never goes near the fleet); release upload|list and every rollout command talk to the
+fleet's REST API (/api/releases, /api/campaigns; technicians and admins).
+"""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tools import fleetapi, release
+from tools.cli import JsonOpt, example, opts
+from tools.errors import ToolError
+
+release_app = typer.Typer(
+    help="Build, sign and upload application releases.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+rollout_app = typer.Typer(
+    help="Roll a release out to hubs in waves, watch it, pause or cancel it.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def _emit(o, value, text):
+    print(json.dumps(value) if o.json else text)
+
+
+# --- release -------------------------------------------------------------------------------
+
+
+@release_app.command(epilog=example("portineria release keygen ~/keys/release-2026.key"))
+def keygen(
+    ctx: typer.Context,
+    keyfile: Annotated[str, typer.Argument(help="where the new private key goes (0600)")],
+    as_json: JsonOpt = False,
+):
+    """Create a release key (Ed25519); never overwrites one."""
+    pub = release.create_key(keyfile)
+    kid = release.kid_of(pub).hex()
+    _emit(
+        opts(ctx, as_json),
+        {"keyfile": keyfile, "kid": kid, "public": pub.hex()},
+        f"release key written to {keyfile}; kid {kid} public {pub.hex()}",
+    )
+
+
+@release_app.command(epilog=example("portineria release pubkey ~/keys/release-2026.key"))
+def pubkey(
+    ctx: typer.Context,
+    keyfile: Annotated[str, typer.Argument(help="a key file, or 64 hex digits")],
+    as_json: JsonOpt = False,
+):
+    """Show a key's kid and public key (hex)."""
+    pub = release.load_public_key(keyfile)
+    kid = release.kid_of(pub).hex()
+    _emit(opts(ctx, as_json), {"kid": kid, "public": pub.hex()}, f"kid {kid} public {pub.hex()}")
+
+
+@release_app.command(epilog=example("portineria release trust hub-new ~/keys/release-2026.key"))
+def trust(
+    ctx: typer.Context,
+    flash_dir: Annotated[str, typer.Argument(help="where ota.keys goes")],
+    keys: Annotated[list[str], typer.Argument(help="key files or hex public keys (1-4)")],
+    as_json: JsonOpt = False,
+):
+    """Write the release keys a hub trusts (ota.keys), for provision or deploy --keys."""
+    if not 1 <= len(keys) <= 4:
+        raise ToolError("a hub trusts one to four release keys")
+    public = [release.load_public_key(k) for k in keys]
+    path = Path(flash_dir) / "ota.keys"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(release.trusted_keys(public))
+    _emit(
+        opts(ctx, as_json),
+        {"path": str(path), "kids": [release.kid_of(k).hex() for k in public]},
+        f"{path}: {len(public)} trusted release key(s)",
+    )
+
+
+@release_app.command(
+    epilog=example("portineria release build --key release.key --version 0.2.0 --seq 7 --out r7")
+)
+def build(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Option(help="the private release key file")],
+    version: Annotated[str, typer.Option(help="the version hubs will report")],
+    seq: Annotated[int, typer.Option(help="sequence number, higher than any before")],
+    out: Annotated[str, typer.Option(help="directory for bundle.bin and manifest.cose")],
+    hw: Annotated[str, typer.Option(help="hardware class")] = release.DEFAULT_HW,
+    firmware: Annotated[str, typer.Option(help="the hub's firmware/")] = str(
+        release.ROOT / "firmware"
+    ),
+    protocol: Annotated[str, typer.Option(help="protocol/")] = str(release.ROOT / "protocol"),
+    trial: Annotated[
+        str, typer.Option(help="BOOTS,SECONDS the new app has to prove itself")
+    ] = ",".join(map(str, release.DEFAULT_TRIAL)),
+    rotate: Annotated[
+        list[str] | None, typer.Option(help="a new trusted key list (repeat per key)")
+    ] = None,
+    as_json: JsonOpt = False,
+):
+    """Build and sign a release: bundle.bin and manifest.cose in --out."""
+    o = opts(ctx, as_json)
+    try:
+        boots, seconds = (int(x) for x in trial.split(","))
+    except ValueError:
+        raise ToolError("--trial wants BOOTS,SECONDS, e.g. 3,300") from None
+    keys = [release.load_public_key(k) for k in rotate] if rotate else None
+    private = release.load_private_key(key)
+    with _counting(o, "compiling") as tick:
+        cose, bundle, m = release.build(
+            private, version, seq, hw, firmware, protocol, (boots, seconds), keys, tick=tick
+        )
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.cose").write_bytes(cose)
+    (folder / "bundle.bin").write_bytes(bundle)
+    digest = m[release.M_DIGEST].hex()
+    _emit(
+        o,
+        {
+            "version": version,
+            "seq": seq,
+            "hardware": hw,
+            "files": len(m[release.M_FILES]),
+            "size": len(bundle),
+            "sha256": digest,
+            "out": str(folder),
+        },  # fmt: skip
+        f"release {version} seq {seq} for {hw}: {len(m[release.M_FILES])} files, bundle "
+        f"{len(bundle)} bytes sha256 {digest}, manifest {len(cose)} bytes",
+    )
+
+
+class _counting:
+    """A rich progress bar fed by release.collect's tick(total) / tick(None)."""
+
+    def __init__(self, o, what):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn(what),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=o.json or not console.is_terminal,
+        )
+        self.task = None
+
+    def __enter__(self):
+        self.progress.start()
+        return self.tick
+
+    def tick(self, total):
+        if self.task is None:
+            self.task = self.progress.add_task("", total=total)
+        else:
+            self.progress.advance(self.task)
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+
+
+def _release_line(r):
+    return (
+        f"release {r['id']}: {r['version']} seq {r['seq']} for {r['hardware']}, {r['size']} bytes"
+    )
+
+
+@release_app.command(
+    epilog=example(
+        "PORTINERIA_SERVER=https://fleet.example PORTINERIA_TOKEN=… \\",
+        "  portineria release upload r7",
+    )  # fmt: skip
+)
+def upload(
+    ctx: typer.Context,
+    folder: Annotated[str, typer.Argument(help="what `release build --out` wrote")],
+    as_json: JsonOpt = False,
+):
+    """Upload a built release (manifest.cose and bundle.bin) to the fleet."""
+    o = opts(ctx, as_json)
+    files = {}
+    for name in ("manifest.cose", "bundle.bin"):
+        try:
+            files[name.split(".")[0]] = (name, (Path(folder) / name).read_bytes())
+        except OSError:
+            raise ToolError(f"{folder} has no {name}: build the release first") from None
+    r = fleetapi.call(o, "POST", "/api/releases", files=files)
+    _emit(o, r, _release_line(r) + ", stored by the fleet")
+
+
+@release_app.command("list", epilog=example("portineria release list"))
+def list_releases(ctx: typer.Context, as_json: JsonOpt = False):
+    """The releases the fleet holds."""
+    o = opts(ctx, as_json)
+    rs = fleetapi.call(o, "GET", "/api/releases")
+    _emit(o, rs, "\n".join(map(_release_line, rs)) or "no releases")
+
+
+# --- rollout -------------------------------------------------------------------------------
+
+
+def _window(text):
+    if text is None:
+        return None
+    parts = text.split("-")
+    ok = len(parts) == 2 and all(len(p) == 5 and p[2] == ":" for p in parts)
+    if not ok or not all(p.replace(":", "").isdigit() for p in parts):
+        raise ToolError("--window wants START-END in local time, e.g. 22:00-06:00")
+    return parts
+
+
+def _waves(text):
+    try:
+        waves = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ToolError("--waves wants cumulative percentages, e.g. 1,10,50,100") from None
+    return waves
+
+
+@rollout_app.command(
+    epilog=example(
+        "portineria rollout create --release 3 --condominium 12 --waves 1,25,100 \\",
+        "  --window 22:00-06:00 --start",
+    )
+)
+def create(
+    ctx: typer.Context,
+    release_id: Annotated[int, typer.Option("--release", help="release id (release list)")],
+    name: Annotated[str, typer.Option(help="a name people recognise")] = "",
+    condominium: Annotated[
+        list[int] | None, typer.Option(help="condominium id to target (repeat)")
+    ] = None,
+    hub: Annotated[list[str] | None, typer.Option(help="hub id to target (repeat)")] = None,
+    from_version: Annotated[
+        list[str] | None, typer.Option(help="only hubs running this version (repeat)")
+    ] = None,
+    hardware: Annotated[str | None, typer.Option(help="only this hardware class")] = None,
+    waves: Annotated[str, typer.Option(help="cumulative percentages; a first 1 = one hub")] = (
+        "1,10,50,100"
+    ),
+    success_share: Annotated[float, typer.Option(help="share updated before the next wave")] = 0.9,
+    failure_share: Annotated[float, typer.Option(help="failed share that pauses it")] = 0.2,
+    window: Annotated[str | None, typer.Option(help="maintenance window START-END, local")] = None,
+    start: Annotated[bool, typer.Option(help="start it at once")] = False,
+    as_json: JsonOpt = False,
+):
+    """Create a campaign rolling a release out to hubs (a draft unless --start)."""
+    o = opts(ctx, as_json)
+    body = {
+        "release_id": release_id,
+        "name": name,
+        "condominium_ids": condominium or [],
+        "hub_ids": hub or [],
+        "from_versions": from_version or [],
+        "hardware": hardware,
+        "waves": _waves(waves),
+        "success_share": success_share,
+        "failure_share": failure_share,
+        "window": _window(window),
+        "start": start,
+    }
+    c = fleetapi.call(o, "POST", "/api/campaigns", body)
+    _show(o, c)
+
+
+@rollout_app.command(epilog=example("portineria rollout status 4", "portineria rollout status"))
+def status(
+    ctx: typer.Context,
+    campaign: Annotated[int | None, typer.Argument(help="campaign id; none: list them")] = None,
+    as_json: JsonOpt = False,
+):
+    """A campaign's waves and every hub's state (no id: all campaigns)."""
+    o = opts(ctx, as_json)
+    if campaign is None:
+        cs = fleetapi.call(o, "GET", "/api/campaigns")
+        if o.json:
+            print(json.dumps(cs))
+            return
+        for c in cs:
+            print(_headline(c))
+        if not cs:
+            print("no campaigns")
+        return
+    _show(o, fleetapi.call(o, "GET", f"/api/campaigns/{campaign}"))
+
+
+def _headline(c):
+    line = f"campaign {c['id']} {c['name']!r}: {c['state']}, release {c['release_id']}"
+    if c.get("current_wave"):
+        line += f", wave {c['current_wave']} of {len(c.get('waves') or [])}"
+    if c.get("paused_reason"):
+        line += f" (paused: {c['paused_reason']})"
+    return line
+
+
+def _show(o, c):
+    if o.json:
+        print(json.dumps(c))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    out.print(_headline(c))
+    waves = Table("wave", "hubs", "updated", "failed", "in progress", title="waves")
+    for w in c.get("waves") or []:
+        row = (w["wave"], w["hubs"], w["updated"], w["failed"], w["in_progress"])
+        waves.add_row(*map(str, row))
+    out.print(waves)
+    hubs = Table("hub", "wave", "state", "result", "detail", "updated", title="hubs")
+    colour = {"updated": "green", "failed": "red"}
+    for d in c.get("deployments") or []:
+        state = d["state"]
+        if state in colour:
+            state = f"[{colour[state]}]{state}[/{colour[state]}]"
+        hubs.add_row(
+            d["hub_id"], str(d.get("wave", "")), state, d.get("result") or "",
+            d.get("detail") or "", (d.get("updated_at") or "")[:19],
+        )  # fmt: skip
+    out.print(hubs)
+
+
+def _act(action):
+    def command(
+        ctx: typer.Context,
+        campaign: Annotated[int, typer.Argument(help="campaign id (rollout status)")],
+        as_json: JsonOpt = False,
+    ):
+        o = opts(ctx, as_json)
+        _show(o, fleetapi.call(o, "POST", f"/api/campaigns/{campaign}/{action}"))
+
+    return command
+
+
+def _pause(
+    ctx: typer.Context,
+    campaign: Annotated[int, typer.Argument(help="campaign id (rollout status)")],
+    reason: Annotated[str, typer.Option(help="why, shown to everyone watching it")] = "",
+    as_json: JsonOpt = False,
+):
+    o = opts(ctx, as_json)
+    _show(o, fleetapi.call(o, "POST", f"/api/campaigns/{campaign}/pause", {"reason": reason}))
+
+
+for _name, _fn, _text in (
+    ("start", _act("start"), "Start a draft campaign: its first wave is offered the update."),
+    ("pause", _pause, "Pause a campaign: no hub is offered the update until resumed."),
+    ("resume", _act("resume"), "Resume a paused campaign."),
+    ("cancel", _act("cancel"), "Cancel a campaign: unfinished hubs stay on their version."),
+):
+    _fn.__doc__ = _text
+    rollout_app.command(_name, epilog=example(f"portineria rollout {_name} 4"))(_fn)
