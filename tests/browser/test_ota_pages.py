@@ -1,0 +1,73 @@
+"""The update pages in a real Chromium against the real server: a technician uploads a
+signed release through the form, creates a campaign for one condominium and starts it,
+sees its first wave and the hub in it, then pauses it with a reason; a caregiver whose
+resident is served by that hub reads that monitoring will pause. Screenshots go to
+var/screenshots/."""
+
+from playwright.sync_api import expect
+
+from tests.browser.test_pages import DESKTOP, PHONE, fits_the_screen, log_in
+from tests.fleet import ota_support
+
+
+def test_technician_creates_a_campaign_and_pauses_it(server, chromium, shots, tmp_path):
+    key = ota_support.new_key()
+    # The fleet's trusted release keys, as FLEET_RELEASE_KEYS would name them.
+    server.settings.release_keys = ota_support.keys_file(tmp_path, key)
+    manifest, bundle = ota_support.build(key, 4, version="0.4.0", hw="micropython-esp32")
+    (tmp_path / "manifest.cose").write_bytes(manifest)
+    (tmp_path / "bundle.bin").write_bytes(bundle)
+
+    page = chromium.new_page(viewport=DESKTOP)
+    log_in(page, server, "tech")
+    page.get_by_role("link", name="Aggiornamenti").click()
+    expect(page.locator("h1")).to_have_text("Aggiornamenti")
+    page.set_input_files("input[name=manifest]", str(tmp_path / "manifest.cose"))
+    page.set_input_files("input[name=bundle]", str(tmp_path / "bundle.bin"))
+    page.get_by_role("button", name="Carica").click()
+    row = page.locator("#releases tbody tr").first
+    expect(row).to_contain_text("0.4.0")
+    expect(row).to_contain_text("micropython-esp32")
+    page.screenshot(path=shots / "ota-home.png", full_page=True)
+
+    row.get_by_role("link", name="Nuova campagna").click()
+    expect(page.locator("h1")).to_have_text("Nuova campagna")
+    page.fill("#name", "Primavera")
+    page.select_option("#condos", label="Via Padova 12")
+    expect(page.locator("#waves")).to_have_value("1, 10, 50, 100")
+    page.check("input[name=start]")
+    page.screenshot(path=shots / "ota-new-campaign.png", full_page=True)
+    page.get_by_role("button", name="Crea la campagna").click()
+
+    expect(page.locator("h1")).to_have_text("Campagna Primavera")
+    expect(page.locator("#campaign-state")).to_have_text("in corso")
+    expect(page.locator("#waves tr[data-wave='1']")).to_contain_text(
+        "0 aggiornati, 0 falliti, 1 in corso su 1"
+    )
+    expect(page.locator("#deployments tr[data-hub='hub-a']")).to_contain_text("in coda")
+    expect(page.locator("#deployments tr[data-hub='hub-b']")).to_have_count(0)  # condo B
+    page.screenshot(path=shots / "ota-campaign-running.png", full_page=True)
+
+    page.fill("input[name=reason]", "temporale stanotte")
+    page.get_by_role("button", name="Metti in pausa").click()
+    expect(page.locator("#campaign-state")).to_have_text("in pausa")
+    expect(page.locator("#paused-reason")).to_have_text(
+        "Messa in pausa da Tech: temporale stanotte"
+    )
+    expect(page.get_by_role("button", name="Riprendi")).to_be_visible()
+    page.screenshot(path=shots / "ota-campaign-paused.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    page.screenshot(path=shots / "ota-campaign-paused-phone.png", full_page=True)
+    page.close()
+
+    # Paused, the update is still pending for hub-a, which serves Anna's flat.
+    care = chromium.new_page(viewport=PHONE)
+    log_in(care, server, "care")
+    card = care.locator(f"[data-resident='{server.world.anna}']")
+    expect(card.locator(".ota-notice")).to_have_text(
+        "Aggiornamento del sistema: il monitoraggio di Anna si fermerà per circa 60 secondi"
+    )
+    assert fits_the_screen(care)
+    care.screenshot(path=shots / "caregiver-update-notice-phone.png", full_page=True)
+    care.close()
