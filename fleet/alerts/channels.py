@@ -2,12 +2,14 @@
 thread) and raises DeliveryError with a short reason when the receiver did not take it.
 
     send_email(settings, to, payload, key)       # SMTP; Message-ID from the outbox key
+    Mailer(settings).send(to, payload, key)      # the same, several over one session
     send_webhook(url, secret, payload, key, now) # POST JSON, HMAC-SHA256 signed
     send_apprise(url, payload)                   # any service apprise knows (its URL)
     verify_webhook(secret, headers, body, now)   # what a receiver does with our webhooks
 
-Delivery is at-least-once: a crash after the receiver took a message but before the
-outbox recorded it sends it again, with the same Message-ID / Idempotency-Key, so the
+The outbox records each hand-over the moment the receiver answers (SMTP 250 to DATA,
+HTTP 2xx); a crash in the few milliseconds between that answer and the commit sends
+the message again after restart, with the same Message-ID / Idempotency-Key, so the
 receiver can drop the copy.
 
 Webhook signature: header X-Portineria-Signature: "sha256=" + hex HMAC-SHA256(secret,
@@ -31,16 +33,19 @@ TOLERANCE_S = 300
 
 
 class DeliveryError(Exception):
-    """The receiver did not take the message; str() is safe to store as last_error."""
+    """The receiver did not take the message; str() is safe to store as last_error.
+    `connection`: the channel itself is down, not just this message refused."""
+
+    def __init__(self, reason, connection=False):
+        super().__init__(reason)
+        self.connection = connection
 
 
 def message_id(key):
     return f"<{key}@portineria>"
 
 
-def send_email(settings, to, payload, key):
-    if not settings.smtp_host:
-        raise DeliveryError("no SMTP server configured (FLEET_SMTP_HOST)")
+def email_message(settings, to, payload, key):
     msg = EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = to
@@ -49,17 +54,62 @@ def send_email(settings, to, payload, key):
     msg["Message-ID"] = message_id(key)
     msg["Content-Language"] = payload.get("language", "it")
     msg.set_content(payload["body"])
+    return msg
+
+
+class Mailer:
+    """One SMTP session for several messages, opened at the first send. send() returns
+    as soon as the server answered 250 to the message's DATA — before QUIT, so that the
+    caller can record the hand-over at once; close() says QUIT afterwards."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._smtp = None
+
+    def send(self, to, payload, key):
+        """Hand one message over; DeliveryError(connection=True) when the session broke
+        (later messages should wait for another round), connection=False when only this
+        message was refused."""
+        s = self.settings
+        if not s.smtp_host:
+            raise DeliveryError("no SMTP server configured (FLEET_SMTP_HOST)", connection=True)
+        try:
+            if self._smtp is None:
+                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s)
+                self._smtp = smtp
+                if s.smtp_starttls:
+                    smtp.starttls()
+                if s.smtp_user:
+                    smtp.login(s.smtp_user, s.smtp_password)
+            self._smtp.send_message(email_message(s, to, payload, key))
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as e:
+            raise DeliveryError(f"SMTP: {e}"[:300]) from None
+        except smtplib.SMTPDataError as e:
+            raise DeliveryError(f"SMTP: {e}"[:300], connection=e.smtp_code == 421) from None
+        except (OSError, smtplib.SMTPException) as e:
+            self._drop()
+            raise DeliveryError(f"SMTP: {e}"[:300], connection=True) from None
+
+    def _drop(self):
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def close(self):
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass  # every message was already answered: QUIT is a courtesy
+            self._drop()
+
+
+def send_email(settings, to, payload, key):
+    mailer = Mailer(settings)
     try:
-        with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
-        ) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as e:
-        raise DeliveryError(f"SMTP: {e}"[:300]) from None
+        mailer.send(to, payload, key)
+    finally:
+        mailer.close()
 
 
 def sign(secret, timestamp, body):

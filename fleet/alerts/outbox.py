@@ -5,18 +5,21 @@ by `deliver_due`, retried with back-off.
     recover(db)                                   # at start: rows left "sending" go again
     await deliver_due(engine, settings, now)      # send what is due; returns how many sent
 
-A row is claimed ("sending", committed) before the send and marked "sent" after, so a
-restart never forgets a row and never resends one recorded as sent. A crash inside the
-send leaves it "sending": recover() sends it again with the same idempotency key (the
-e-mail's Message-ID, the webhook's Idempotency-Key) for the receiver to drop the copy —
-at least once, never silently lost.
+Each row is claimed ("sending", committed in its own transaction) just before its send
+and marked "sent" in the next commit, straight after the receiver's answer (SMTP 250 to
+DATA, HTTP 2xx) on the same thread, before anything else is sent or QUIT is said. A
+restart never forgets a row and never resends one recorded as sent; rows it finds
+"sending" are sent again (recover()). The residual window for a repeat is the time from
+the receiver accepting to our commit: the 250 reaching us and one small UPDATE, a few
+milliseconds on a local database. A repeat carries the same idempotency key (the
+e-mail's Message-ID, the webhook's Idempotency-Key) for the receiver to drop it.
 """
 
 import asyncio
 import logging
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import select, update
 
 from fleet import secrets
 from fleet.alerts import channels, messages
@@ -62,8 +65,11 @@ def enqueue_alert(db, settings, alert, resident, user, step, now):
 
 
 def recover(db):
-    """Put rows a dead process left "sending" back in line; returns how many. Call once
-    at start, before any worker of this process runs."""
+    """Decide for the rows a dead process left "sending"; returns how many. Call once at
+    start, before any worker of this process runs. Such a row was claimed and maybe
+    handed over: the process died between its claim and its record, and nothing says
+    whether the receiver answered. It goes again, with the same idempotency key: a
+    possible repeat the receiver can drop beats a possibly lost alert."""
     rows = db.exec(select(Notification).where(Notification.state == SENDING)).all()
     for row in rows:
         row.state = PENDING
@@ -76,32 +82,45 @@ def _backoff(settings, attempts):
     return min(settings.notify_backoff_max_s, settings.notify_backoff_s * 2 ** (attempts - 1))
 
 
-def _claim(engine, now):
+def _due(engine, now):
+    """[(id, channel)] of the rows due, oldest first."""
     with session(engine) as db:
-        rows = db.exec(
-            select(Notification)
+        return db.exec(
+            select(Notification.id, Notification.channel)
             .where(Notification.state == PENDING, Notification.next_try <= now)
             .order_by(Notification.next_try, Notification.id)
             .limit(BATCH)
         ).all()
-        for row in rows:
-            row.state, row.claimed_at, row.attempts = SENDING, now, row.attempts + 1
-            db.add(row)
+
+
+def _claim(engine, row_id, now):
+    """Mark one row "sending" in its own committed transaction, just before its send;
+    (row, webhook secret) or None if another worker or a cancel got there first."""
+    with session(engine) as db:
+        claimed = db.execute(
+            update(Notification)
+            .where(Notification.id == row_id, Notification.state == PENDING)
+            .values(state=SENDING, claimed_at=now, attempts=Notification.attempts + 1)
+        ).rowcount
         db.commit()
-        out = []
-        for row in rows:
-            secret = None  # read at sending time: a rotated secret applies at once
-            if row.channel == "webhook" and row.user_id is not None:
-                ns = db.get(NotificationSettings, row.user_id)
-                secret = ns.webhook_secret_enc if ns is not None else None
-            out.append((row, secret))
-        return out
+        if not claimed:
+            return None
+        row = db.get(Notification, row_id)
+        secret = None  # read at sending time: a rotated secret applies at once
+        if row.channel == "webhook" and row.user_id is not None:
+            ns = db.get(NotificationSettings, row.user_id)
+            secret = ns.webhook_secret_enc if ns is not None else None
+        db.expunge(row)
+        return row, secret
 
 
-def _send(settings, row, secret, now):
+def _send(settings, row, secret, now, mailer=None):
     payload = row.payload
     if row.channel == "email":
-        channels.send_email(settings, row.recipient, payload, row.idempotency_key)
+        if mailer is None:
+            channels.send_email(settings, row.recipient, payload, row.idempotency_key)
+        else:
+            mailer.send(row.recipient, payload, row.idempotency_key)
     elif row.channel == "webhook":
         key = secrets.unseal(settings, secret) if secret else b""
         channels.send_webhook(row.recipient, key, payload, row.idempotency_key, now)
@@ -133,24 +152,47 @@ def _record(engine, settings, row_id, error, now):
         db.commit()
 
 
+def _deliver(engine, settings, ids, now, clock):
+    """Claim, send and record each row in turn, on one thread: the record is committed
+    straight after the receiver's answer, never queued behind other sends. E-mails share
+    one SMTP session, closed only after the last record. Returns how many went out."""
+    sent = 0
+    mailer = channels.Mailer(settings)
+    try:
+        for row_id in ids:
+            claimed = _claim(engine, row_id, now)
+            if claimed is None:
+                continue
+            row, secret = claimed
+            down = False
+            try:
+                _send(settings, row, secret, now, mailer)
+                error = None
+            except channels.DeliveryError as e:
+                error, down = str(e), e.connection
+            except Exception as e:  # a broken channel library must not stop the others
+                log.exception("notification %s: unexpected failure", row.id)
+                error = f"{type(e).__name__}: {e}"[:300]
+            _record(engine, settings, row.id, error, clock() if clock else now)
+            if error is None:
+                sent += 1
+            else:
+                log.warning("notification %s via %s failed: %s", row.id, row.channel, error)
+                if down:
+                    break  # the rest wait for the next round, unclaimed and untried
+    finally:
+        mailer.close()
+    return sent
+
+
 async def deliver_due(engine, settings, now, clock=None):
-    """Send every due row concurrently (a slow SMTP server must not hold up a webhook);
-    returns the number sent. `clock()` gives the time recorded as sent_at."""
-    claimed = await asyncio.to_thread(_claim, engine, now)
-
-    async def one(row, secret):
-        try:
-            await asyncio.to_thread(_send, settings, row, secret, now)
-            error = None
-        except channels.DeliveryError as e:
-            error = str(e)
-        except Exception as e:  # a broken channel library must not stop the others
-            log.exception("notification %s: unexpected failure", row.id)
-            error = f"{type(e).__name__}: {e}"[:300]
-        if error is not None:
-            log.warning("notification %s via %s failed: %s", row.id, row.channel, error)
-        await asyncio.to_thread(_record, engine, settings, row.id, error, clock() if clock else now)
-        return error is None
-
-    results = await asyncio.gather(*(one(row, secret) for row, secret in claimed))
-    return sum(results)
+    """Send every due row; returns the number sent. E-mails go one after another over one
+    SMTP session; each webhook and apprise row on a thread of its own, so a slow SMTP
+    server does not hold them up. `clock()` gives the time recorded as sent_at."""
+    due = await asyncio.to_thread(_due, engine, now)
+    emails = [i for i, channel in due if channel == "email"]
+    lanes = ([emails] if emails else []) + [[i] for i, channel in due if channel != "email"]
+    done = await asyncio.gather(
+        *(asyncio.to_thread(_deliver, engine, settings, ids, now, clock) for ids in lanes)
+    )
+    return sum(done)

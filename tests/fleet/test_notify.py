@@ -77,7 +77,8 @@ async def test_a_crash_inside_the_send_repeats_it_with_the_same_message_id(world
     world.press(at=0)
     with session(world.engine) as db:
         lifecycle.escalate_due(db, world.settings, world.clock())
-    [(row, secret)] = outbox._claim(world.engine, world.clock())
+    [(row_id, _)] = outbox._due(world.engine, world.clock())
+    row, secret = outbox._claim(world.engine, row_id, world.clock())
     outbox._send(world.settings, row, secret, world.clock())  # delivered, never recorded
     runner = _restart(world)
     await runner.start()  # recover(): "sending" → pending
