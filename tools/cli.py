@@ -9,6 +9,8 @@ command) prints one JSON document for scripts; every command's --help ends with 
     portineria console --port DEV [--seconds N] [--restart]
     portineria doctor --port DEV
     portineria flash --port DEV --image FIRMWARE.bin [--baud N] [--no-erase]
+    portineria emulate HUB_DIR          (an emulated hub on a pty, to try the tools on)
+    portineria token --email LOGIN      (a bearer token for PORTINERIA_TOKEN)
     portineria release keygen|pubkey|trust|build|upload|list ...   (tools/otacli.py)
     portineria rollout create|status|start|pause|resume|cancel ... (tools/otacli.py)
 
@@ -171,6 +173,7 @@ def _label(o, folder, claim_base, hub_id, code):
     from fleet.services import enrolment
     from tools import labels
 
+    code = enrolment.normalise_code(code)  # the API answers it formatted, services not
     url = claim_base.rstrip("/") + "/claim?code=" + code
     shown = enrolment.format_code(code)
     report = {"claim_code": shown, "claim_url": url}
@@ -298,6 +301,32 @@ def reprovision(
     _finish(o, target, extra, label, claim_base or base, hub_id, code, ident)
 
 
+@app.command(epilog=example("portineria claim 0WYQ-TRW3-CHBB --condominium 1"))
+def claim(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="the label's claim code (or its QR code's URL)")],
+    condominium: Annotated[
+        int | None, typer.Option(help="condominium id (default: the only one you look after)")
+    ] = None,
+    as_json: JsonOpt = False,
+):
+    """Attach a provisioned hub to a condominium (a volunteer's or admin's token), as the
+    claim page the label's QR code opens does. From then on the hub counts as online."""
+    o = opts(ctx, as_json)
+    if condominium is None:
+        condos = fleetapi.call(o, "GET", "/api/condominiums")
+        if len(condos) != 1:
+            ids = ", ".join(f"{c['id']} ({c['name']})" for c in condos) or "none"
+            raise ToolError(f"say which condominium: --condominium ID (yours: {ids})")
+        condominium = condos[0]["id"]
+    body = {"code": code, "condominium_id": condominium}
+    state = fleetapi.call(o, "POST", "/api/enrolment/claim", body)
+    if o.json:
+        print(json.dumps(state))
+    else:
+        print(f"hub {state['hub_id']}: {state['state']}, condominium {state['condominium_id']}")
+
+
 @app.command(epilog=example("portineria revoke hub-0a1b2c3d4e --reason 'stolen from the hall'"))
 def revoke(
     ctx: typer.Context,
@@ -415,6 +444,48 @@ def flash(
         print(json.dumps(report))
     else:
         print(f"{report['chip']}: MicroPython written and verified at {report['baud']} baud")
+
+
+@app.command(
+    epilog=example(
+        "portineria emulate var/hub-try", "portineria deploy --port $(cat var/hub-try/tty)"
+    )
+)
+def emulate(
+    ctx: typer.Context,
+    hub_dir: Annotated[str, typer.Argument(help="the emulated hub's directory (made if new)")],
+    seconds: Annotated[float | None, typer.Option(help="power it off after this long")] = None,
+    as_json: JsonOpt = False,
+):
+    """Run an emulated hub on a serial port (a pty) to use the tools on, until Ctrl-C."""
+    from tools import emulate as emulating
+
+    emulating.run(hub_dir, seconds, opts(ctx, as_json).json)
+
+
+@app.command(
+    epilog=example(
+        "export PORTINERIA_SERVER=http://127.0.0.1:8000",
+        "export PORTINERIA_TOKEN=$(portineria token --email tech@example.org)",
+    )
+)
+def token(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="a technician's or admin's login")],
+    name: Annotated[str, typer.Option(help="what the token is for (shown in the audit)")] = (
+        "portineria"
+    ),
+    as_json: JsonOpt = False,
+):
+    """Log in and print a bearer token for PORTINERIA_TOKEN (password from
+    PORTINERIA_PASSWORD, else asked for without echo)."""
+    o = opts(ctx, as_json)
+    password = os.environ.get("PORTINERIA_PASSWORD")
+    if password is None:
+        password = typer.prompt("password", hide_input=True, err=True)
+    body = {"email": email, "password": password, "name": name}
+    answer = fleetapi.call(o, "POST", "/api/tokens", body, auth=False)
+    print(json.dumps(answer) if o.json else answer["access_token"])
 
 
 class steps:
