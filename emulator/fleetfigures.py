@@ -29,9 +29,17 @@ def _cpu_s(pid):
         return 0.0
 
 
-def _pct(xs, p):
+def percentile(xs, p):
+    """The p-th percentile of xs, by rank; NaN when xs is empty."""
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
+
+
+def _latency(r, lat):
+    """r with the panic latency percentiles of lat (ms) added."""
+    for p in (50, 90, 99, 100):
+        r[f"panic_ms_p{p}"] = round(percentile(lat, p), 1)
+    return r
 
 
 def usage(pid):
@@ -66,9 +74,7 @@ def report(run, elapsed):
             lat.append((f.arrival(h, seq) - t) * 1000)
     r["panics_pressed"] = len(run.pressed)
     r["panics_stored"] = sum(len(f.events(h, "panic")) for h in run.hubs)
-    for p in (50, 90, 99, 100):
-        r[f"panic_ms_p{p}"] = round(_pct(lat, p), 1)
-    return r
+    return _latency(r, lat)
 
 
 def _real(run, r, elapsed):
@@ -92,6 +98,4 @@ def _real(run, r, elapsed):
     r["panics_stored_twice"] = sorted(h for h, v in panics.items() if len(v) > 1)
     lat = [(at - run.pressed_wall[h]) * 1000 for h, v in panics.items() if h in
            run.pressed_wall for at in v]  # fmt: skip
-    for p in (50, 90, 99, 100):
-        r[f"panic_ms_p{p}"] = round(_pct(lat, p), 1)
-    return r
+    return _latency(r, lat)

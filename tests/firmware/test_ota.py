@@ -57,13 +57,27 @@ def flash(tmp_path, monkeypatch, key):
     """A hub's flash root as cwd: the app deployed by cable, and the release key trusted."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ota.keys").write_bytes(release.trusted_keys([release.public_bytes(key)]))
+    stand_in_hal(monkeypatch)
+    return tmp_path
+
+
+def stand_in_hal(monkeypatch):
+    """hub.hal's two calls in an update: plenty of free flash, and a reset that raises."""
     monkeypatch.setattr(ota_files, "free", lambda: 1 << 24)
 
     def reset():
         raise Reset()
 
     monkeypatch.setattr(ota_files, "reset", reset)
-    return tmp_path
+
+
+@pytest.fixture
+def now(monkeypatch):
+    """time.ticks_ms() as a list's first item, set by the test."""
+    t = [0]
+    monkeypatch.setattr(ota.time, "ticks_ms", lambda: t[0], raising=False)
+    monkeypatch.setattr(ota.time, "ticks_diff", lambda a, b: a - b, raising=False)
+    return t
 
 
 def hub(cose, bundle, etag=None):
@@ -120,12 +134,9 @@ def test_trial_confirms_when_synced_and_healthy_then_next_goes_to_app1(flash, ke
     assert (flash / "ota.state").read_text() == "app1 app0 3"
 
 
-def test_tick_resets_a_trial_that_never_confirms(flash, key, small_app, monkeypatch):
+def test_tick_resets_a_trial_that_never_confirms(flash, key, small_app, now):
     install(*build(key, small_app, trial=(1, 5))[:2])
     boot(flash)
-    now = [0]
-    monkeypatch.setattr(ota.time, "ticks_ms", lambda: now[0], raising=False)
-    monkeypatch.setattr(ota.time, "ticks_diff", lambda a, b: a - b, raising=False)
     app, up = hub(b"", b"")
     app.synced = True
     app.crashes = 1  # a sensor task crashed: the copy is not healthy
@@ -144,12 +155,9 @@ def test_tick_resets_a_trial_that_never_confirms(flash, key, small_app, monkeypa
     assert app.uplink.gets == []  # a release that rolled back is not tried again
 
 
-def test_tick_confirms_a_healthy_trial(flash, key, small_app, monkeypatch):
+def test_tick_confirms_a_healthy_trial(flash, key, small_app, now):
     install(*build(key, small_app)[:2])
     boot(flash)
-    now = [0]
-    monkeypatch.setattr(ota.time, "ticks_ms", lambda: now[0], raising=False)
-    monkeypatch.setattr(ota.time, "ticks_diff", lambda a, b: a - b, raising=False)
     app, up = hub(b"", b"")
     up.tick()
     now[0] = 6000

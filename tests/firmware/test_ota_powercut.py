@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "firmware"))
 
 from hub import ota, ota_files  # noqa: E402
 
-from tests.firmware.test_ota import BOOT, new_key, small_app  # noqa: E402, F401
+from tests.firmware.test_ota import BOOT, Reset, new_key, small_app, stand_in_hal  # noqa: E402, F401
 from tests.mp.ota_world import FakeApp, FakeUplink, run_offer  # noqa: E402
 from tools import release  # noqa: E402
 
@@ -33,10 +33,6 @@ SEED = 20261129
 
 class PowerCut(BaseException):
     """Not an Exception: nothing on the hub may catch the power going."""
-
-
-class Reset(BaseException):
-    pass
 
 
 class Faults:
@@ -122,12 +118,7 @@ def faulty_flash(monkeypatch):
     monkeypatch.setattr(builtins, "open", open_)
     for name in ("rename", "remove", "mkdir", "rmdir"):
         monkeypatch.setattr(os, name, op(getattr(os, name)))
-    monkeypatch.setattr(ota_files, "free", lambda: 1 << 24)
-
-    def reset():
-        raise Reset()
-
-    monkeypatch.setattr(ota_files, "reset", reset)
+    stand_in_hal(monkeypatch)
     return faults
 
 
