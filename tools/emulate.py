@@ -7,6 +7,7 @@ restart it, as on a board; Ctrl-C powers it off. The emulated Wi-Fi network is c
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -25,6 +26,15 @@ def run(hub_dir, seconds=None, as_json=False):
     else:
         print(f"emulated hub in {hub_dir} on serial port {hub.tty} (Ctrl-C to power it off)")
     sys.stdout.flush()
+
+    def power_off(signum, frame):
+        hub.power_cut()  # first: the supervisor's thread waiting on the hub then returns
+        raise KeyboardInterrupt
+
+    # Also when started in the background (SIGINT ignored) or stopped with kill: the
+    # hub's own process must not outlive us.
+    signal.signal(signal.SIGINT, power_off)
+    signal.signal(signal.SIGTERM, power_off)
     try:
         asyncio.run(Supervisor([hub]).run(seconds if seconds is not None else 10**9))
     finally:
