@@ -28,7 +28,12 @@ def hub(tmp_path):
 
 
 def test_provision_writes_the_identity_onto_the_hub(
-    hub, db_url, engine, tmp_path, capsys, monkeypatch  # noqa: F811
+    hub,
+    db_url,  # noqa: F811
+    engine,  # noqa: F811
+    tmp_path,
+    capsys,
+    monkeypatch,
 ):
     monkeypatch.setenv("FLEET_SECRET_KEY", "serial-test-key-" + "x" * 30)
     keys = tmp_path / "ota.keys"
@@ -56,8 +61,13 @@ def test_provision_writes_the_identity_onto_the_hub(
     assert not list(tmp_path.glob("*/identity.cbor")), "the secret stays off this disk"
 
 
-def test_no_hub_on_the_port_makes_no_hub_in_the_fleet(db_url, engine, tmp_path, capsys,  # noqa: F811
-                                                      monkeypatch):  # fmt: skip
+def test_no_hub_on_the_port_makes_no_hub_in_the_fleet(
+    db_url,  # noqa: F811
+    engine,  # noqa: F811
+    tmp_path,
+    capsys,
+    monkeypatch,
+):
     monkeypatch.setenv("FLEET_SECRET_KEY", "serial-test-key-" + "x" * 30)
     argv = ["--database", db_url, "provision", "--port", str(tmp_path / "ttyUSB9")]
     assert main(argv) == 1
