@@ -1,6 +1,6 @@
 """The alerts worker on the server's event loop: evaluates due rules, escalates alerts
 whose level timed out and delivers the outbox, every settings.alerts_tick_s and at once
-when telemetry opens an alert.
+when telemetry opens an alert; once a minute it queues the morning summaries due.
 
     runner = AlertRunner(settings, engine)      # clock=utcnow by default
     await runner.start()                        # recovers rows a dead process left "sending"
@@ -15,7 +15,7 @@ import asyncio
 import logging
 
 from fleet import alerts
-from fleet.alerts import engines, lifecycle, outbox
+from fleet.alerts import engines, lifecycle, outbox, summary
 from fleet.db import session
 from fleet.models import utcnow
 
@@ -30,6 +30,7 @@ class AlertRunner:
         self._wake = asyncio.Event()
         self._loop = None
         self._task = None
+        self._summary_minute = None
 
     def wake(self):
         """Run a round now; safe from any thread."""
@@ -51,6 +52,10 @@ class AlertRunner:
         with session(self.engine) as db:
             engines.evaluate_due(db, now)
             lifecycle.escalate_due(db, self.settings, now)
+            minute = int(now.timestamp() // 60)
+            if minute != self._summary_minute:  # summaries are due by the minute
+                self._summary_minute = minute
+                summary.enqueue_due(db, self.settings, now)
         return await outbox.deliver_due(self.engine, self.settings, now, self.clock)
 
     async def _forever(self):
