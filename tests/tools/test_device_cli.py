@@ -19,6 +19,26 @@ def silent_port():
     os.close(slave)
 
 
+def _commands(group=None, prefix=()):
+    from typer.main import get_command
+
+    from tools.cli import app
+
+    group = group or get_command(app)
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+@pytest.mark.parametrize("command", list(_commands()), ids=" ".join)
+def test_every_command_has_help_with_an_example(command, capsys):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "example:" in out and f"portineria {' '.join(command)}" in out.split("example:")[1]
+
+
 @pytest.mark.parametrize("command", ["deploy", "console", "doctor", "flash"])
 def test_help_has_an_example(command):
     proc = subprocess.run(
