@@ -414,7 +414,9 @@ def doctor(
     from tools import doctor as doctoring
 
     o = opts(ctx, as_json)
-    checks = doctoring.examine(serial_port(port), baud=baud)
+    with Steps(o, lines=False) as step:
+        step("asking the hub")
+        checks = doctoring.examine(serial_port(port), baud=baud)
     doctoring.show(checks, o.json)
     if any(not c["ok"] for c in checks):
         raise typer.Exit(2)  # the report is the message: no extra line
@@ -438,7 +440,7 @@ def flash(
     from tools import flash as flashing
 
     o = opts(ctx, as_json)
-    with steps(o) as step:
+    with Steps(o) as step:
         report = flashing.flash(serial_port(port), image, bauds=baud, erase=not no_erase, say=step)
     if o.json:
         print(json.dumps(report))
@@ -488,20 +490,21 @@ def token(
     print(json.dumps(answer) if o.json else answer["access_token"])
 
 
-class steps:
-    """A pulsing rich progress bar naming the current step on a terminal; plain lines on
-    stderr otherwise (logs keep them); nothing in --json mode."""
+class Steps:
+    """A pulsing rich progress bar naming the current step on a terminal; otherwise plain
+    lines on stderr (logs keep them) if `lines`; nothing in --json mode."""
 
-    def __init__(self, o):
+    def __init__(self, o, lines=True):
         from rich.console import Console
 
         self.console = Console(stderr=True)
         self.quiet = o.json
+        self.lines = lines
         self.progress = None
 
     def __enter__(self):
         if self.quiet or not self.console.is_terminal:
-            return (lambda text: None) if self.quiet else say(Opts())
+            return say(Opts()) if self.lines and not self.quiet else (lambda text: None)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
@@ -542,6 +545,9 @@ def main(argv=None):
     except (KeyboardInterrupt, typer.Abort):
         return 130
     except TyperException as e:  # a usage mistake (typer's click)
+        if type(e).__name__ == "NoArgsIsHelpError":  # `portineria` alone: the help
+            print(e.ctx.get_help())
+            return 2
         print(f"portineria: {e.format_message().rstrip('.')}", file=sys.stderr)
         return 1
     except OSError as e:

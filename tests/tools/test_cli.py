@@ -72,3 +72,9 @@ def test_identity_writer_refuses_what_a_hub_would_refuse(tmp_path):
     with pytest.raises(identity.IdentityError, match="secret or id length"):
         identity.write(tmp_path, fields)
     assert not (tmp_path / "identity.cbor").exists()
+
+
+def test_the_command_alone_shows_its_help():
+    status, out, err = run("rollout")
+    assert status == 2 and err == ""
+    assert out.startswith("Usage: portineria rollout") and "status" in out and "pause" in out
