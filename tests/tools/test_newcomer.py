@@ -106,8 +106,9 @@ def test_newcomer_provisions_deploys_and_sees_the_hub_online(tmp_path):
         as_tech = dict(env, PORTINERIA_TOKEN=token)
         labels = tmp_path / "labels"
         made = portineria(
-            as_tech, "provision", "--port", tty, "--ssid", "portineria", "--label", str(labels)
-        )
+            as_tech, "provision", "--port", tty, "--ssid", "portineria",
+            "--hardware", "cpython-linux", "--label", str(labels),
+        )  # fmt: skip
         hub_id, code = re.search(r"hub (hub-\w+).*claim code: (\S+)", made, re.S).groups()
         assert (labels / f"{hub_id}-label.pdf").exists()
         token = portineria(env, "token", "--email", volunteer, password=logins[volunteer]).strip()
