@@ -24,7 +24,7 @@ from fleet.models import (
 from fleet.secrets import unseal_hub_secret
 from fleet.security import BEARER, issue_token
 from fleet.settings import Settings
-from tools import cli, identity
+from tools import cli, fleetapi, identity
 
 
 @pytest.fixture
@@ -120,20 +120,17 @@ def test_revoke_and_reprovision(api, engine):
 
 def test_cli_provisions_through_the_api(api, tmp_path, capsys, monkeypatch):
     class Client:  # the CLI's HTTP client, pointed at the app in this process
-        def __init__(self, args):
-            token = args.token or api.tokens[TECHNICIAN]
+        def __init__(self, server, token):
             self.headers = {"Authorization": "Bearer " + token}
 
-        def __enter__(self):
-            return self
+        def request(self, method, path, json=None, files=None):
+            return api.client.request(method, path, json=json, files=files, headers=self.headers)
 
-        def __exit__(self, *exc):
-            return False
+        def close(self):
+            pass
 
-        def request(self, method, path, json=None):
-            return api.client.request(method, path, json=json, headers=self.headers)
-
-    monkeypatch.setattr(cli, "_http", Client)
+    monkeypatch.setattr(fleetapi, "open_client", Client)
+    monkeypatch.setenv("PORTINERIA_TOKEN", api.tokens[TECHNICIAN])
     argv = ["--json", "--server", "http://fleet.test", "provision", "--out", str(tmp_path)]
     assert cli.main(argv + ["--label", str(tmp_path), "--ssid", "casa"]) == 0
     report = json.loads(capsys.readouterr().out)
