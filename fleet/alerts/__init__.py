@@ -3,6 +3,7 @@ Alert rows, escalate along the care circle and go out through a database outbox.
 
     from fleet import alerts
     alerts.stored(db, hub, readings, events, now)   # telemetry's hook (services/telemetry)
+    alerts.need_replay(since); alerts.replay(db)    # what the rules missed (failure, restart)
     AlertRunner(settings, engine)                   # fleet/alerts/runner.py, in serve()
 
 Modules: engines (each resident's rules Engine in RuleState), lifecycle (alert states
@@ -14,20 +15,46 @@ import logging
 
 log = logging.getLogger("fleet.alerts")
 wakers = []  # AlertRunner.wake of the running server: new alerts go out at once
+replay_since = None  # see need_replay(): a failed hook or a restart leaves work to redo
 
 
 def stored(db, hub, readings, events, now):
     """Feed just-stored telemetry to the rules. Never raises: the pack is already stored
-    and acknowledged; a failure here is logged, and these observations stay stored but
-    unseen by the rules."""
+    and acknowledged. After a failure (or a restart: see need_replay) the next call, and
+    the runner's next round, first replay whatever the engines have not seen, this pack
+    included, so nothing stored escapes the rules."""
     from fleet.alerts import engines
 
     try:
-        opened = engines.observe_stored(db, hub, readings, events, now)
+        opened = replay(db)  # older packs first, when some were missed
+        opened += engines.observe_stored(db, hub, readings, events, now)
     except Exception:
         log.exception("rules failed on telemetry of hub %s", getattr(hub, "hub_id", "?"))
         db.rollback()
+        need_replay(now)
         return
     if opened:
         for wake in wakers:
             wake()
+
+
+def need_replay(since):
+    """Telemetry received at or after `since` may not have reached the rules."""
+    global replay_since
+    if replay_since is None or since < replay_since:
+        replay_since = since
+
+
+def replay(db):
+    """Feed the engines what they have not seen since need_replay's time; clears the
+    need only when that worked (raises otherwise). Returns the alerts opened."""
+    global replay_since
+    from fleet.alerts import engines
+
+    if replay_since is None:
+        return []
+    since = replay_since
+    opened = engines.replay(db, since)
+    if replay_since == since:
+        replay_since = None
+    return opened

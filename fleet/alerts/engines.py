@@ -2,6 +2,7 @@
 stored telemetry.
 
     observe_stored(db, hub, readings, events, now)   # after store_pack: new rows → alerts
+    replay(db, since)                               # rows stored since, not yet seen
     evaluate_due(db, now)                           # residents whose engine is due
     resolve_condition(db, alert)                    # a person closed it: the engine forgets
 
@@ -19,7 +20,7 @@ from sqlmodel import select
 
 from fleet.alerts import lifecycle
 from fleet.api.deps import as_utc
-from fleet.models import Hub, Resident, RuleState, Sensor
+from fleet.models import Event, Hub, Reading, Resident, RuleState, Sensor, TelemetryReceipt
 from fleet.rules import Engine, Observation, SensorHealth, Settings
 from fleet.rules.model import KINDS
 
@@ -27,6 +28,7 @@ log = logging.getLogger("fleet.alerts")
 
 _ALARM_STATES = ("panic", "fall", "smoke", "gas", "water")
 _READINGS = ("temperature", "battery")  # the readings the rules use
+_FED = "fed"  # RuleState.snapshot key: see fed_at()
 _cache = weakref.WeakKeyDictionary()  # sqlalchemy Engine -> {resident id: (version, Engine)}
 
 
@@ -63,9 +65,22 @@ def load(db, resident):
     return state, eng
 
 
-def save(db, state, eng, now):
+def fed_at(state):
+    """Receipt time of the newest telemetry this resident's engine has seen; None if it
+    has seen none (no snapshot). An older snapshot without the mark counts as up to date."""
+    if not state.snapshot:
+        return None
+    fed = state.snapshot.get(_FED)
+    return datetime.fromisoformat(fed) if fed else datetime.min.replace(tzinfo=UTC)
+
+
+def save(db, state, eng, now, fed=None):
+    """Store the engine; `fed`: the receipt time of the telemetry just fed to it (kept
+    in the snapshot, so the mark commits with the state it describes)."""
     due = eng.next_due()
+    before = (state.snapshot or {}).get(_FED)
     state.snapshot = eng.snapshot()
+    state.snapshot[_FED] = as_utc(fed).isoformat() if fed is not None else before
     state.version += 1
     state.due_at = None if due is None else datetime.fromtimestamp(due, UTC)
     state.updated_at = now
@@ -98,9 +113,10 @@ def _observation(row, sensor):
 
 
 def observe_stored(db, hub, readings, events, now):
-    """Feed new Reading/Event rows (store_pack's dicts) to the engines of the residents
-    of the flats their sensors are in, and apply what changes. Commits. Returns the
-    alerts opened (for the caller to wake the notifier)."""
+    """Feed new Reading/Event rows (store_pack's dicts) of one receipt to the engines of
+    the residents of the flats their sensors are in, and apply what changes. `now` is the
+    receipt's time; a resident whose engine has already seen it is skipped. Commits.
+    Returns the alerts opened (for the caller to wake the notifier)."""
     rows = [r for r in readings if r["kind"] in _READINGS] + [
         e for e in events if e["kind"] in KINDS
     ]
@@ -130,12 +146,46 @@ def observe_stored(db, hub, readings, events, now):
     opened = []
     for resident in residents:
         state, eng = load(db, resident)
+        fed = fed_at(state)
+        if fed is not None and as_utc(fed) >= as_utc(now):
+            continue  # a replay already gave it these
         eng.set_health(hub_last_seen=now)
         for obs in sorted(by_flat[resident.flat_id], key=lambda o: o.t):
             changes = eng.observe(obs)
             opened += lifecycle.apply(db, resident, eng, changes, now)
-        save(db, state, eng, now)
+        save(db, state, eng, now, fed=now)
     db.commit()
+    return opened
+
+
+def replay(db, since):
+    """Feed the engines what they missed: telemetry received after `since` that a
+    resident's engine has not seen (its receipt is newer than the engine's mark), receipt
+    by receipt in the order received. For when the hook failed or the process died
+    between storing a pack and feeding it. Commits per receipt; returns alerts opened."""
+    marks = [fed_at(s) for s in db.exec(select(RuleState)).all()]
+    if marks and None not in marks:
+        since = max(as_utc(since), min(as_utc(m) for m in marks))
+    receipts = db.exec(
+        select(TelemetryReceipt)
+        .where(TelemetryReceipt.received_at >= since)
+        .order_by(TelemetryReceipt.received_at, TelemetryReceipt.hub_id, TelemetryReceipt.seq)
+    ).all()
+    opened = []
+    for receipt in receipts:
+        key = (Event.hub_id == receipt.hub_id) & (Event.seq == receipt.seq)
+        events = [
+            {"kind": e.kind, "state": e.state, "text": e.text, "sensor_id": e.sensor_id}
+            | {"t": as_utc(e.t)}
+            for e in db.exec(select(Event).where(key)).all()
+        ]
+        key = (Reading.hub_id == receipt.hub_id) & (Reading.seq == receipt.seq)
+        readings = [
+            {"kind": r.kind, "value": r.value, "sensor_id": r.sensor_id} | {"t": as_utc(r.t)}
+            for r in db.exec(select(Reading).where(key)).all()
+        ]
+        hub = db.get(Hub, receipt.hub_id)
+        opened += observe_stored(db, hub, readings, events, as_utc(receipt.received_at))
     return opened
 
 

@@ -13,11 +13,14 @@ cached engines; only the outbox's database work and the sends go to threads.
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from fleet import alerts
 from fleet.alerts import engines, lifecycle, outbox, summary
 from fleet.db import session
 from fleet.models import utcnow
+
+REPLAY_AT_START = timedelta(days=1)
 
 log = logging.getLogger("fleet.alerts")
 
@@ -39,6 +42,9 @@ class AlertRunner:
 
     async def start(self):
         self._loop = asyncio.get_running_loop()
+        # Packs stored just before a crash may never have reached the rules: the first
+        # round (or the first telemetry, whichever comes first) replays the last day.
+        alerts.need_replay(self.clock() - REPLAY_AT_START)
         with session(self.engine) as db:
             again = outbox.recover(db)
         if again:
@@ -50,6 +56,8 @@ class AlertRunner:
         """Rules due, escalation due, outbox due; returns the number of messages sent."""
         now = now or self.clock()
         with session(self.engine) as db:
+            if alerts.replay_since is not None:
+                alerts.replay(db)
             engines.evaluate_due(db, now)
             lifecycle.escalate_due(db, self.settings, now)
             minute = int(now.timestamp() // 60)
