@@ -282,33 +282,54 @@ class OtaRun:
 
 
 def figures(run, s, bundle, elapsed):
-    """The campaign's figures: bundle bytes, time per hub (offer to "updated"), campaign
-    wall time, lost monitoring per update (hub side), relay losses."""
+    """The campaign's figures: bundle bytes, time per hub (offer to "updated", split at
+    the hub's own "updated" report: download, install and trial boot, then the fleet
+    waiting for the new version's telemetry), each wave's span, campaign wall time, lost
+    monitoring per update (hub side), blocks served and relay losses."""
     c = s["campaign"]
-    per_hub = []
+    per_hub, to_report, to_confirm, waves = [], [], [], {}
     for d in s["deployments"]:
-        if d.state == "updated" and d.offered_at is not None:
-            per_hub.append((d.updated_at - d.offered_at).total_seconds())
+        if d.state != "updated" or d.offered_at is None:
+            continue
+        per_hub.append((d.updated_at - d.offered_at).total_seconds())
+        if d.reported_at is not None:
+            to_report.append((d.reported_at - d.offered_at).total_seconds())
+            to_confirm.append((d.updated_at - d.reported_at).total_seconds())
+        first, last = waves.get(d.wave, (d.offered_at, d.updated_at))
+        waves[d.wave] = (min(first, d.offered_at), max(last, d.updated_at))
     gaps = list(run.monitoring_gaps().values())
-    blocks = (len(bundle) + 1023) // 1024
     return {
         "hubs": run.n,
         "loss": run.loss,
         "bundle_bytes": len(bundle),
-        "bundle_blocks": blocks,
+        "bundle_blocks": (len(bundle) + 1023) // 1024,
         "state": c.state,
         "counts": s["counts"],
         "campaign_s": round(elapsed, 1),
-        "per_hub_s_p50": _round(_pct(per_hub, 50)),
-        "per_hub_s_p90": _round(_pct(per_hub, 90)),
-        "per_hub_s_max": _round(max(per_hub) if per_hub else None),
-        "lost_monitoring_s_p50": _round(_pct(gaps, 50)),
-        "lost_monitoring_s_max": _round(max(gaps) if gaps else None),
+        "per_hub_s": _spread(per_hub),
+        "offer_to_hub_report_s": _spread(to_report),
+        "hub_report_to_updated_s": _spread(to_confirm),
+        "wave_spans_s": {
+            w["wave"]: [
+                w["hubs"],
+                _round((waves[w["wave"]][1] - waves[w["wave"]][0]).total_seconds()),
+            ]
+            for w in s["waves"]
+            if w["wave"] in waves
+        },
+        "lost_monitoring_s": _spread(gaps),
         "blocks_served_per_hub": _round(
             sum(d.blocks for d in s["deployments"]) / max(1, len(s["deployments"]))
         ),
         "relay": dict(run.relay.stats),
     }
+
+
+def _spread(xs):
+    """{"p50", "p90", "max"} of xs, rounded, or None."""
+    if not xs:
+        return None
+    return {"p50": _round(_pct(xs, 50)), "p90": _round(_pct(xs, 90)), "max": _round(max(xs))}
 
 
 def _round(x):

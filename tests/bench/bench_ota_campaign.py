@@ -8,8 +8,10 @@ Prints:
 - bundle bytes: the real hub's (micropython-esp32, .mpy), the full sources and the lean
   sources the emulated hubs get (docstrings and comments dropped);
 - time per hub: the fleet's offer to the deployment's "updated" (new version booted,
-  heartbeated, readings stored), median, 90th percentile and worst;
-- campaign wall time: start to "finished" (or whatever state it stopped in);
+  heartbeated, readings stored), median, 90th percentile and worst — split at the hub's
+  own "updated" report (download, install, trial boot | the fleet awaiting telemetry);
+- campaign wall time: start to "finished" (or whatever state it stopped in), and each
+  wave's span (its first offer to its last "updated"): waves run one after another;
 - lost monitoring per update, from the hub side: the gap between the last temperature
   reading the old version took and the first the new one took (Reading.t, the hub's own
   timestamps; readings every `rd` s, so the figure is within `rd` of the real gap);
