@@ -42,7 +42,7 @@ from fleet.models import (
     User,
     VolunteerCondominium,
 )
-from fleet.rules import ALARMS, CRITICAL, TECH, Condition
+from fleet.rules import ALARMS, CRITICAL, TECH, TECHNICAL, Condition
 from fleet.services.audit import audit
 
 UNRESOLVED = (ALERT_OPEN, ALERT_NOTIFIED, ALERT_ACKNOWLEDGED)
@@ -76,10 +76,19 @@ def _unresolved(db, resident_id, rule, subject):
     return db.exec(select(Alert).where(Alert.open_key == key)).first()
 
 
+def monitored(resident, cond):
+    """Watching a resident's day needs her consent on record (GDPR): without it only the
+    alarms (a press is her asking for help; smoke, gas and water endanger the building)
+    and the technical conditions (the equipment, not her) become alerts."""
+    return resident.consent_date is not None or cond.rule in ALARMS or cond.severity == TECHNICAL
+
+
 def apply(db, resident, eng, changes, now):
     """Turn the engine's Changes into Alert rows; returns the alerts opened."""
     opened = []
     for cond in changes.raised:
+        if not monitored(resident, cond):
+            continue
         alert = _unresolved(db, resident.id, cond.rule, cond.subject)
         if alert is not None:
             alert.repeats += 1

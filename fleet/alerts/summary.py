@@ -44,7 +44,7 @@ from fleet.rules.explain import duration, language
 log = logging.getLogger("fleet.alerts")
 USUAL_DAYS = 14
 DEFAULT_AT = 510  # 08:30, as NotificationSettings.summary_at
-LATE_S = 4 * 3600  # a summary more than this late (server down all morning) is skipped
+LATE_S = 2 * 3600  # a summary more than this late (server down all morning) is stale: skipped
 _SLOT_S = 15 * 60  # activity is counted in quarter hours
 _VISIT_GAP_S = 10 * 60  # bathroom motion this far apart is another visit
 _OUT_MIN_S = 10 * 60  # a door and then no motion for this long: she went out

@@ -1,6 +1,6 @@
 """The admin's page: service figures (fleet.alerts.figures, last 30 days), users
-(deactivate and reactivate) and care circles (add and remove members). Every change is
-audited like the API's."""
+(create, deactivate and reactivate) and care circles (add and remove members; whether
+the resident's consent is on record). Every change is audited like the API's."""
 
 from datetime import timedelta
 from typing import Annotated
@@ -10,11 +10,13 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import delete
 from sqlmodel import select
 
+from fleet import security
 from fleet.alerts.figures import figures
 from fleet.db import session
 from fleet.models import (
     ADMIN,
     CAREGIVER,
+    ROLES,
     VOLUNTEER,
     AuthToken,
     CareCircleMember,
@@ -28,10 +30,16 @@ from fleet.web.pages import Page, PageError, page_for
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[Page, Depends(page_for(ADMIN))]
 FIGURES_DAYS = 30
+LANGUAGES = ("it", "en")
+MIN_PASSWORD = 12  # as the API's UserCreate
 
 
 @router.get("/admin")
 def admin_home(page: Admin, saved: int = 0):
+    return _home(page, saved=bool(saved))
+
+
+def _home(page, saved=False, error=None, status=200, draft=None):
     with session(page.request.app.state.engine) as db:
         users = db.exec(select(User).order_by(User.role, User.name)).all()
         residents = db.exec(select(Resident).order_by(Resident.name)).all()
@@ -46,10 +54,15 @@ def admin_home(page: Admin, saved: int = 0):
         service = figures(db, end - timedelta(days=FIGURES_DAYS), end)
         return page.render(
             "admin.html",
+            status=status,
+            error=error,
+            draft=draft or {"role": CAREGIVER, "language": "it"},
+            roles=ROLES,
+            languages=LANGUAGES,
             users=users,
             circles=circles,
             helpers=helpers,
-            saved=bool(saved),
+            saved=saved,
             figures=service,
             days=FIGURES_DAYS,
         )
@@ -60,6 +73,42 @@ def _int(form, name):
     if not value.isdigit():
         raise PageError(404)
     return int(value)
+
+
+@router.post("/admin/users")
+async def create_user(page: Admin, request: Request):
+    """A new account with a password the admin sets once and hands over (the user can
+    change it under /api/users/me/password); hashed with argon2id like every other."""
+    form = await request.form()
+    page.check_csrf(form)
+    draft = {k: str(form.get(k) or "").strip() for k in ("name", "email", "role", "language")}
+    password = str(form.get("password") or "")
+    error = None
+    email = security.normalise_email(draft["email"]) if "@" in draft["email"] else ""
+    if not draft["name"] or len(draft["name"]) > 100 or not email or len(email) > 254:
+        error = "user_bad_fields"
+    elif draft["role"] not in ROLES or draft["language"] not in LANGUAGES:
+        error = "user_bad_fields"
+    elif not MIN_PASSWORD <= len(password) <= 1024:
+        error = "user_short_password"
+    with session(request.app.state.engine) as db:
+        if error is None and db.exec(select(User).where(User.email == email)).first():
+            error = "user_email_taken"
+        if error is not None:
+            return _home(page, error=error, status=400, draft=draft)
+        user = User(
+            name=draft["name"],
+            email=email,
+            role=draft["role"],
+            language=draft["language"],
+            password_hash=security.hash_password(password),
+        )
+        db.add(user)
+        db.flush()
+        fields = {k: getattr(user, k) for k in ("name", "email", "role", "language")}
+        audit(db, page.user, "create", "user", user.id, **fields)
+        db.commit()
+    return _done()
 
 
 def _done():

@@ -535,3 +535,60 @@ _EN.update(
         ),
     }
 )
+
+
+# Issue 6's later additions (C): consent, user creation, the summary, hub health history.
+_IT.update(
+    {
+        "consent_on": "consenso registrato il {date}",
+        "consent_missing": "consenso non registrato",
+        "consent_missing_means": "solo allarmi (pulsante, caduta, fumo, gas, acqua)",
+        "user_new": "Nuovo utente",
+        "user_language": "Lingua",
+        "user_password": "Password iniziale (almeno 12 caratteri)",
+        "user_create": "Crea l'utente",
+        "user_bad_fields": "Controlli nome, e-mail, ruolo e lingua.",
+        "user_short_password": "La password deve avere almeno 12 caratteri.",
+        "user_email_taken": "Esiste già un utente con questa e-mail.",
+        "lang_it": "italiano",
+        "lang_en": "inglese",
+        "summary_title": "Riepilogo del mattino",
+        "summary_at": "Orario del riepilogo (vuoto: nessun riepilogo)",
+        "summary_preview": "Anteprima di oggi",
+        "summary_off": "Nessun riepilogo del mattino.",
+        "health_history": "Storico della salute",
+        "health_24h": "ultime 24 ore",
+        "health_7d": "ultimi 7 giorni",
+        "health_rssi": "Segnale Wi-Fi (dBm)",
+        "health_heap": "Memoria libera (KB)",
+        "health_queue": "Messaggi in coda",
+        "health_none": "Nessun dato in questo periodo.",
+    }
+)
+_EN.update(
+    {
+        "consent_on": "consent on record since {date}",
+        "consent_missing": "consent not on record",
+        "consent_missing_means": "alarms only (panic button, fall, smoke, gas, water)",
+        "user_new": "New user",
+        "user_language": "Language",
+        "user_password": "First password (at least 12 characters)",
+        "user_create": "Create the user",
+        "user_bad_fields": "Please check name, e-mail, role and language.",
+        "user_short_password": "The password needs at least 12 characters.",
+        "user_email_taken": "A user with this e-mail already exists.",
+        "lang_it": "Italian",
+        "lang_en": "English",
+        "summary_title": "Morning summary",
+        "summary_at": "Time of the summary (empty: no summary)",
+        "summary_preview": "Today's preview",
+        "summary_off": "No morning summary.",
+        "health_history": "Health history",
+        "health_24h": "last 24 hours",
+        "health_7d": "last 7 days",
+        "health_rssi": "Wi-Fi signal (dBm)",
+        "health_heap": "Free memory (KB)",
+        "health_queue": "Queued messages",
+        "health_none": "No figures in this period.",
+    }
+)

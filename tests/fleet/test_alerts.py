@@ -9,7 +9,7 @@ import email.policy
 import socket
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -24,6 +24,7 @@ from fleet.models import (
     CareCircleMember,
     Hub,
     Notification,
+    Resident,
     Sensor,
     User,
 )
@@ -80,14 +81,17 @@ class Clock:
 
 
 class AlertWorld:
-    """api_support's world plus a panic button and a thermometer in Anna's flat, and a
-    second caregiver (English) after `care` in her circle."""
+    """api_support's world plus a panic button and a thermometer in Anna's flat, her
+    consent on record, and a second caregiver (English) after `care` in her circle."""
 
     def __init__(self, engine, settings):
         self.engine, self.settings = engine, settings
         self.w = api_support.seed(engine, settings)
         with session(engine) as db:
             hub = db.exec(select(Hub).where(Hub.hub_id == "hub-a")).one()
+            anna = db.get(Resident, self.w.anna)
+            anna.consent_date = date(2025, 1, 10)  # monitored (tests/fleet/test_alerts_consent.py)
+            db.add(anna)
             for key, kind, room in (("pb1", "panic", "bedroom"), ("t1", "temperature", "living")):
                 db.add(Sensor(hub_id=hub.id, key=key, kind=kind, room=room, flat_id=self.w.flat_a))
             care2 = User(
