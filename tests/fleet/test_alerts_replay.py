@@ -12,7 +12,9 @@ from fleet.alerts.runner import AlertRunner
 from fleet.db import session
 from fleet.models import RuleState
 from protocol import senml
-from tests.fleet.test_alerts import smtp, world  # noqa: F401  (fixtures)
+from tests.fleet import test_alerts
+
+smtp, world = test_alerts.smtp, test_alerts.world  # fixtures
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def failing_once(monkeypatch):
 async def test_a_panic_stored_while_the_rules_failed_is_raised_on_the_next_round(
     world,
     smtp,
-    failing_once,  # noqa: F811
+    failing_once,
 ):
     world.press(at=0)  # stored and acknowledged to the hub, but the rules raised
     assert failing_once and world.alerts() == []
@@ -48,7 +50,7 @@ async def test_a_panic_stored_while_the_rules_failed_is_raised_on_the_next_round
     assert alert.repeats == 0 and alerts.replay_since is None
 
 
-async def test_the_next_pack_brings_the_missed_one_first(world, smtp, failing_once):  # noqa: F811
+async def test_the_next_pack_brings_the_missed_one_first(world, smtp, failing_once):
     world.press(at=0)
     world.press(at=10)  # the rules work again: the first press, then this one
     [alert] = world.alerts("panic")
@@ -59,7 +61,7 @@ async def test_the_next_pack_brings_the_missed_one_first(world, smtp, failing_on
 async def test_a_pack_stored_just_before_a_crash_reaches_the_rules_after_restart(
     world,
     smtp,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     monkeypatch.setattr(alerts, "replay_since", None)
     with monkeypatch.context() as m:
