@@ -13,11 +13,17 @@
 - caregiver: only the residents in their care circles, their flats and condominiums;
   no hubs or sensors.
 
+Alerts follow the same rule, by audience (fleet.rules CARE or TECH): admins all;
+caregivers the care alerts of the residents in their circles; technicians the technical
+alerts; volunteers the technical alerts of their condominiums' residents and the care
+alerts of residents whose circle calls them (they are asked to acknowledge those — the
+one place where the circle, not the condominium, decides).
+
 A row outside the scope is answered exactly as a row that does not exist (404), so
 nobody learns which ids exist elsewhere.
 """
 
-from sqlalchemy import false
+from sqlalchemy import false, or_
 from sqlmodel import select
 
 from fleet.models import (
@@ -25,6 +31,7 @@ from fleet.models import (
     CAREGIVER,
     TECHNICIAN,
     VOLUNTEER,
+    Alert,
     CareCircleMember,
     Condominium,
     Flat,
@@ -33,6 +40,7 @@ from fleet.models import (
     Sensor,
     VolunteerCondominium,
 )
+from fleet.rules import CARE, TECH
 
 
 def _volunteer_condos(user):
@@ -100,12 +108,29 @@ def sensors(user, stmt):
     return stmt.where(false())
 
 
+def alerts(user, stmt):
+    if user.role == ADMIN:
+        return stmt
+    care = (Alert.audience == CARE) & Alert.resident_id.in_(_cared_residents(user))
+    if user.role == CAREGIVER:
+        return stmt.where(care)
+    if user.role == TECHNICIAN:
+        return stmt.where(Alert.audience == TECH)
+    if user.role == VOLUNTEER:
+        tech = (Alert.audience == TECH) & Alert.resident_id.in_(
+            residents(user, select(Resident.id))
+        )
+        return stmt.where(or_(care, tech))
+    return stmt.where(false())
+
+
 _BY_MODEL = {
     Condominium: condominiums,
     Flat: flats,
     Resident: residents,
     Hub: hubs,
     Sensor: sensors,
+    Alert: alerts,
 }
 
 

@@ -28,6 +28,7 @@ from fleet.models import (
     User,
 )
 from fleet.rules import CARE, CRITICAL, URGENT, Condition
+from fleet.services import scope
 
 UNRESOLVED = (ALERT_OPEN, ALERT_NOTIFIED, ALERT_ACKNOWLEDGED)
 
@@ -67,11 +68,9 @@ def text(alert, lang, named=True):
 
 
 def mine(db, user, resident_id=None):
-    """The unresolved alerts `user` may see and act on — decided by the alerts API's
-    rule (fleet.api.routes.alerts.visible), so pages and API always agree."""
-    from fleet.api.routes.alerts import visible
-
-    stmt = visible(user, select(Alert)).where(Alert.state.in_(UNRESOLVED))
+    """The unresolved alerts `user` may see and act on — by fleet.services.scope, the
+    rule the API uses too."""
+    stmt = scope.visible(user, Alert).where(Alert.state.in_(UNRESOLVED))
     if resident_id is not None:
         stmt = stmt.where(Alert.resident_id == resident_id)
     return db.exec(stmt.order_by(Alert.opened_at.desc(), Alert.id.desc())).all()

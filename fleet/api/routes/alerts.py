@@ -1,9 +1,7 @@
 """Alerts: list, read, acknowledge and resolve; service figures for admins.
 
-Who sees which alerts: admins all; caregivers the care alerts of the residents in their
-circles; volunteers the technical alerts of their condominiums and the care alerts of
-residents whose circle calls them (they are asked to acknowledge those); technicians the
-technical alerts. Anything else answers 404, as if it did not exist.
+Who sees which alerts is fleet.services.scope's rule (scope.alerts), as for every other
+row; anything else answers 404, as if it did not exist.
 """
 
 from datetime import timedelta
@@ -11,8 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import false, or_
-from sqlmodel import select
 
 from fleet import secrets
 from fleet.alerts import figures as service_figures
@@ -20,19 +16,12 @@ from fleet.alerts import lifecycle
 from fleet.api.deps import CurrentUser, SessionDep, UTCDatetime, require
 from fleet.models import (
     ADMIN,
-    CAREGIVER,
-    TECHNICIAN,
-    VOLUNTEER,
     Alert,
-    CareCircleMember,
-    Flat,
     NotificationSettings,
-    Resident,
     User,
-    VolunteerCondominium,
     utcnow,
 )
-from fleet.rules import CARE, TECH
+from fleet.services import scope
 from fleet.services.audit import audit
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -83,29 +72,8 @@ def _public(alert, user):
     return AlertPublic(text=text, **alert.model_dump(exclude={"facts", "open_key"}))
 
 
-def visible(user, stmt):
-    """`stmt` (a select of Alert) narrowed to the alerts `user` may see."""
-    if user.role == ADMIN:
-        return stmt
-    circle = select(CareCircleMember.resident_id).where(CareCircleMember.user_id == user.id)
-    care = (Alert.audience == CARE) & Alert.resident_id.in_(circle)
-    if user.role == CAREGIVER:
-        return stmt.where(care)
-    if user.role == TECHNICIAN:
-        return stmt.where(Alert.audience == TECH)
-    if user.role == VOLUNTEER:
-        condos = select(VolunteerCondominium.condominium_id).where(
-            VolunteerCondominium.user_id == user.id
-        )
-        flats = select(Flat.id).where(Flat.condominium_id.in_(condos))
-        residents = select(Resident.id).where(Resident.flat_id.in_(flats))
-        tech = (Alert.audience == TECH) & Alert.resident_id.in_(residents)
-        return stmt.where(or_(care, tech))
-    return stmt.where(false())
-
-
 def _alert_or_404(db, user, alert_id):
-    alert = db.exec(visible(user, select(Alert)).where(Alert.id == alert_id)).first()
+    alert = db.exec(scope.visible(user, Alert).where(Alert.id == alert_id)).first()
     if alert is None:
         raise HTTPException(status_code=404, detail="no such alert")
     return alert
@@ -180,7 +148,7 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ):
     """Newest first; unresolved only unless `unresolved=false`. Roles: all, scoped."""
-    stmt = visible(user, select(Alert))
+    stmt = scope.visible(user, Alert)
     if unresolved:
         stmt = stmt.where(Alert.state.in_(lifecycle.UNRESOLVED))
     rows = db.exec(stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)).all()
