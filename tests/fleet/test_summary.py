@@ -26,6 +26,7 @@ from fleet.models import (
 )
 from tests.fleet import api_support
 from tests.fleet.test_alerts import smtp  # noqa: F401  (fixture)
+from tests.fleet.test_web import browser, csrf_of
 
 ROME = ZoneInfo("Europe/Rome")
 DAY = date(2025, 3, 20)  # the morning summarised (no DST change in the 15 days before)
@@ -249,3 +250,25 @@ async def test_no_summary_when_turned_off_without_consent_or_hours_late(flat, sm
     assert await runner.tick(local(DAY, 1231)) == 0  # the server was down all morning
     assert await runner.tick(local(DAY + timedelta(days=1), 840)) == 1
     assert smtp.messages
+
+
+def test_the_settings_page_sets_the_time_and_previews_the_summary(flat):
+    flat.usual_days(until=datetime.now(ROME).date())
+    flat.w.engine, flat.w.settings = flat.engine, flat.settings  # what browser() needs
+    c = browser(flat.w, "care")
+    html = c.get("/settings").text
+    assert 'name="summary_at" type="time" value="08:30"' in html
+    assert "Anteprima di oggi: " + api_support.ANNA in html
+    assert "Visite al bagno ieri: 5 (di solito 5)" in html
+    form = {"csrf": csrf_of(html), "email_on": "1", "language": "it", "summary_at": ""}
+    assert c.post("/settings", data=form).status_code == 303
+    with session(flat.engine) as db:
+        assert db.get(NotificationSettings, flat.w.care.id).summary_at is None  # off
+    assert "Nessun riepilogo del mattino." in c.get("/settings").text
+    r = c.post("/settings", data={**form, "summary_at": "7:65"})
+    assert r.headers["location"] == "/settings?error=time"
+    assert c.post("/settings", data={**form, "summary_at": "07:15"}).status_code == 303
+    with session(flat.engine) as db:
+        assert db.get(NotificationSettings, flat.w.care.id).summary_at == 7 * 60 + 15
+    tech = browser(flat.w, "tech").get("/settings").text
+    assert 'name="summary_at"' not in tech and "summary-preview" not in tech
