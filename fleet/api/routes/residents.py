@@ -8,7 +8,9 @@
 - technician: no access (403): hubs and sensors never need a name.
 
 status: "away" while away_until is in the future, else "monitored" once consent is on
-record, else "no-consent" (the hub's events are stored but nobody is alerted).
+record, else "no-consent" (the hub's events are stored; only alarms — panic, fall,
+smoke, gas, water — and technical alerts go out, no wellbeing rule: fleet.alerts.lifecycle
+.monitored).
 """
 
 from datetime import date, datetime
