@@ -1,11 +1,11 @@
 """A hub on the real MicroPython unix port, alone in its process, against the stand-in
 fleet (aiocoap's OSCORE) in this one. The hub's flash is a directory holding what a cable
 deploy leaves: boot.py, the app and protocol/ precompiled with mpy-cross, the identity the
-fleet enrolled. boot.py runs them in place from a ROMFS partition, which this port only
-has as a bytearray on the GC heap: the heap given to MicroPython is the hub's own plus
-that bytearray's exact cost (and the allocation table's share of it), so the app has the
-heap it would have on a hub. tests/mp/hub_alone.py is the hub's world and prints
-"FIG name value" lines; used by tests/e2e/test_micropython_hub.py and
+fleet enrolled. boot.py runs them in place from a ROMFS partition. tests/mp/hub_alone.py
+is the hub's world: what a hub has in flash (the hardware stand-ins, the partition, which
+this port only has as a bytearray, and the script itself) is made first, then a ballast
+leaves the hub exactly `heapsize` of free heap, as a hub whose firmware is in flash has.
+It prints "FIG name value" lines; used by tests/e2e/test_micropython_hub.py and
 tests/bench/bench_hub_heap.py."""
 
 import asyncio
@@ -49,16 +49,15 @@ def partition_size(flash):
     return -(-n // 4096) * 4096
 
 
-def heap_with_partition(heapsize, part):
-    # A bytearray of `part` bytes costs part + 32 bytes of blocks on this 64-bit port, and
-    # every 16-byte block 3/8 of a byte of allocation table: 131/128 of it in all.
-    return kbytes(heapsize) + -(-(part + 32) * 131 // 128)
+# Room for the world besides the hub's heap and the partition: the script's bytecode and
+# the stand-ins take about 30 KB; hub_alone.py fails loudly if this is too little.
+_WORLD = 96 * 1024
 
 
-async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60):
-    """Run one MicroPython hub with `heapsize` of its own (plus its ROMFS partition's
-    stand-in) against a fresh stand-in fleet; returns (output, exit status, fleet) with
-    the fleet stopped but its records kept."""
+async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60, extra=()):
+    """Run one MicroPython hub with `heapsize` of free heap of its own (the world, the
+    partition included, comes on top) against a fresh stand-in fleet; returns (output,
+    exit status, fleet) with the fleet stopped but its records kept."""
     fleet = StandinFleet(work / "fleet")
     port = await fleet.start()
     try:
@@ -77,8 +76,9 @@ async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60):
         search = [".frozen", str(hw), str(ROOT / "tests" / "mp"), str(flash)]
         env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
         script = ROOT / "tests" / "mp" / "hub_alone.py"
-        heap = heap_with_partition(heapsize, part)
-        cmd = [str(MICROPYTHON), "-X", f"heapsize={heap}", str(script), str(heartbeats), str(part)]
+        hub = kbytes(heapsize)
+        cmd = [str(MICROPYTHON), "-X", f"heapsize={hub + 2 * part + _WORLD}", str(script)]
+        cmd += [str(heartbeats), str(part), str(hub), *extra]
         proc = await asyncio.create_subprocess_exec(
             *cmd, cwd=flash, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

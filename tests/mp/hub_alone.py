@@ -5,23 +5,38 @@
 #
 # The hub boots as on an ESP32 with a ROMFS partition: boot.py (on the flash, beside the
 # app's .mpy files) packs them into the partition and mounts it, so their code runs in
-# place. This port has no flash to map: the partition is a bytearray made first thing,
-# on the GC heap, and "FIG rom" is its exact heap cost, for the figures to subtract.
+# place.
 #
-# argv[1]: heartbeats to wait for after the events; argv[2]: the partition's size.
+# What a hub keeps in flash, this port keeps on the GC heap; it is all made first, before
+# boot.py, and is "the world", not the hub's heap: this script's own bytecode, the
+# hardware stand-ins (C modules in a hub's firmware: imported here first) and the ROMFS
+# partition (a bytearray: this port cannot map flash). "FIG world" is its cost. Then a
+# ballast takes all free heap but argv[3] bytes: the hub runs with exactly that much, as
+# with -X heapsize on a hub whose firmware is all in flash.
+#
+# argv[1]: heartbeats to wait for after the events; argv[2]: the partition's size;
+# argv[3]: the hub's heap in bytes; argv[4] (any): dump the heap's block map at the end.
 # Prints "FIG name value" lines (heap figures, latency) and "OK" at the end; any failure
 # raises (non-zero exit).
 import gc
 import sys
 import time
 
+import bluetooth  # noqa: F401  (the stand-ins, built into a hub's firmware)
+import emusim
+import esp32  # noqa: F401
+import machine  # noqa: F401
 import micropython
+import network  # noqa: F401
 
-gc.collect()
-_before = gc.mem_alloc()
 _part = bytearray(int(sys.argv[2]))
 gc.collect()
-print("FIG rom", gc.mem_alloc() - _before)
+print("FIG world", gc.mem_alloc())
+_free = gc.mem_free() - int(sys.argv[3])
+assert _free >= 0, "the process heap is too small for the world and the hub"
+_ballast = bytearray(max(0, _free - 64))  # 64: the bytearray's own header, rounded up
+gc.collect()
+_world = gc.mem_alloc()
 
 
 def rom_ioctl(op, *args):
@@ -52,8 +67,6 @@ _MODULES = (
     "protocol.hkdf",
     "protocol.oscore",
     "protocol.endpoint",
-    "emusim",
-    "machine",
     "hub.version",
     "hub.config",
     "hub.hal",
@@ -79,6 +92,7 @@ def _import_all():
 
 gc.collect()
 base = gc.mem_alloc()
+print("FIG boot", base - _world)
 _import_all()
 gc.collect()
 print("FIG after_imports", gc.mem_alloc() - base)
@@ -86,7 +100,6 @@ assert sys.modules["hub.app"].__file__.startswith("/rom/"), "the app is not runn
 
 import asyncio  # noqa: E402
 
-import emusim  # noqa: E402
 from hub import app as hubapp  # noqa: E402
 from hub import identity  # noqa: E402
 
@@ -155,11 +168,12 @@ async def main():
     assert up.failed == 0 and hub.last_error is None, (up.failed, hub.last_error)
     gc.collect()
     print("FIG steady", gc.mem_alloc() - base)
-    print("FIG steady_total", gc.mem_alloc())
+    print("FIG hub", gc.mem_alloc() - _world)
     print("FIG free", gc.mem_free())
-    print("FIG peak", peak[0])
+    print("FIG peak", peak[0] - _world)
     print("FIG sent", up.sent)
-    micropython.mem_info()
+    micropython.qstr_info()
+    micropython.mem_info(1 if len(sys.argv) > 4 else 0)
     print("OK")
 
 
