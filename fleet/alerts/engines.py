@@ -163,14 +163,16 @@ def replay(db, since):
     resident's engine has not seen (its receipt is newer than the engine's mark), receipt
     by receipt in the order received. For when the hook failed or the process died
     between storing a pack and feeding it. Commits per receipt; returns alerts opened."""
-    marks = [fed_at(s) for s in db.exec(select(RuleState)).all()]
-    if marks and None not in marks:
-        since = max(as_utc(since), min(as_utc(m) for m in marks))
-    receipts = db.exec(
-        select(TelemetryReceipt)
-        .where(TelemetryReceipt.received_at >= since)
-        .order_by(TelemetryReceipt.received_at, TelemetryReceipt.hub_id, TelemetryReceipt.seq)
-    ).all()
+    since = as_utc(since)
+    receipts = []
+    for hub_id, mark in _hub_marks(db).items():
+        start = since if mark is None else max(since, as_utc(mark))
+        receipts += db.exec(
+            select(TelemetryReceipt).where(
+                TelemetryReceipt.hub_id == hub_id, TelemetryReceipt.received_at >= start
+            )
+        ).all()
+    receipts.sort(key=lambda r: (as_utc(r.received_at), r.hub_id, r.seq))
     opened = []
     for receipt in receipts:
         key = (Event.hub_id == receipt.hub_id) & (Event.seq == receipt.seq)
@@ -187,6 +189,28 @@ def replay(db, since):
         hub = db.get(Hub, receipt.hub_id)
         opened += observe_stored(db, hub, readings, events, as_utc(receipt.received_at))
     return opened
+
+
+def _hub_marks(db):
+    """{hub pk: the oldest mark (fed_at) among the residents of the flats its sensors are
+    in}; None where one of them has never been fed. A hub's receipts older than its mark
+    were seen by every engine they concern, so a replay need not read them."""
+    pairs = db.exec(
+        select(Sensor.hub_id, Resident.id)
+        .join(Resident, Resident.flat_id == Sensor.flat_id)
+        .distinct()
+    ).all()
+    states = {s.resident_id: fed_at(s) for s in db.exec(select(RuleState)).all()}
+    marks = {}
+    for hub_id, resident_id in pairs:
+        mark = states.get(resident_id)
+        if hub_id in marks and (marks[hub_id] is None or mark is None):
+            marks[hub_id] = None
+        elif hub_id in marks:
+            marks[hub_id] = min(as_utc(marks[hub_id]), as_utc(mark))
+        else:
+            marks[hub_id] = mark
+    return marks
 
 
 def _hub_flats(db, hub_pk):
