@@ -118,9 +118,17 @@ class App:
             await asyncio.sleep_ms(min(left, 1000))
 
     async def request(self, name, *args, **kw):
+        """Uplink.request for task `name`, which counts as alive while it waits."""
+        return await self._exchange(name, self.uplink.request(*args, **kw))
+
+    async def send(self, name, msg):
+        """Uplink.send (a Message built by the caller, e.g. a Block2 GET) for task `name`."""
+        return await self._exchange(name, self.uplink.send(msg))
+
+    async def _exchange(self, name, exchange):
         self._in_uplink.append(name)
         try:
-            resp = await self.uplink.request(*args, **kw)
+            resp = await exchange
             if resp is None and self.uplink.last_error is not None:
                 self.error(self.uplink.last_error)
             return resp

@@ -17,10 +17,11 @@ is hidden. RAM holds an index of 10 bytes per queued record, never the payloads
 (measured on MicroPython: 17 KB for a full 64 KB log of 40-byte payloads).
 
 Emergencies are written and synced before put() returns. Readings wait in a RAM buffer
-of `batch` bytes (one write when it fills, or at flush(), or with the next emergency);
-peek() offers them at once, and one acked while still buffered never reaches flash. A
-power cut loses at most that buffer, never an emergency. Acks are persisted at the next
-write; one lost in a power cut only means a resend, which the fleet deduplicates by seq.
+of `batch` bytes (one write when it fills or the next would not fit, at flush(), or with
+the next emergency); peek() offers them at once, and one acked while still buffered never
+reaches flash. A power cut loses at most that buffer, never an emergency. Acks are
+persisted at the next write; one lost in a power cut only means a resend, which the fleet
+deduplicates by seq.
 
 Sequence numbers are never reused: a reserve record is synced before a seq at or past the
 persisted mark is handed out, and a reboot restarts at the mark (as OSCORE Appendix
@@ -172,7 +173,8 @@ class Outbox:
         self._win = bytearray(_WINDOW)  # read window over the log
         self._wpos = 0
         self._wlen = 0
-        self._pbuf = bytearray(batch + _MAX_PAYLOAD + _OVERHEAD)  # readings not yet written
+        # Readings not yet written: a batch, or one record of the largest size.
+        self._pbuf = bytearray(max(batch, _MAX_PAYLOAD + _OVERHEAD))
         self._plen = 0
         self._pcount = 0
         self._forget = array("I")  # acked or dropped seqs not yet recorded on flash
@@ -201,7 +203,7 @@ class Outbox:
             rec = _record(_URGENT, seq, payload)
             self._commit(rec, reserve)
         else:
-            if reserve:
+            if reserve or self._plen + n > len(self._pbuf):
                 self._commit(None, reserve)
             _record(_READING, seq, payload, self._pbuf, self._plen)
             self._plen += n
