@@ -272,7 +272,7 @@ def rom(slot):
 
 
 if _exists(_PENDING):
-    _say(_PENDING + ": a deploy was cut short; the app waits for it to be finished")
+    _say(_PENDING + ": a deploy was cut short; run `portineria deploy --port DEV` again")
     _app = None
 else:
     try:
