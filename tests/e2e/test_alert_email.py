@@ -104,7 +104,14 @@ class Site:
 def _enrol(db, settings, relay_port):
     """Provision and claim a hub for the first resident's flat as tools/demo.py does;
     returns (identity, caregiver's e-mail, next level's e-mail)."""
-    from fleet.models import CareCircleMember, Flat, Resident, User, VolunteerCondominium
+    from fleet.models import (
+        CareCircleMember,
+        Flat,
+        NotificationSettings,
+        Resident,
+        User,
+        VolunteerCondominium,
+    )
     from fleet.services import enrolment
 
     tech = db.exec(select(User).where(User.role == "technician")).one()
@@ -119,13 +126,20 @@ def _enrol(db, settings, relay_port):
         db, settings, tech, vol, condo.condominium_id, flat.id, SENSORS, "test",
         port=relay_port, ssid="p", wkey="", ack=200,
     )  # fmt: skip
-    circle = db.exec(
-        select(User.email)
+    members = db.exec(
+        select(User)
         .join(CareCircleMember, CareCircleMember.user_id == User.id)
         .where(CareCircleMember.resident_id == resident.id)
         .order_by(CareCircleMember.position)
     ).all()
+    # These tests count alert e-mails on the real clock: no morning summary among them.
+    for user in members:
+        ns = db.get(NotificationSettings, user.id) or NotificationSettings(user_id=user.id)
+        db.add(ns)
+        db.flush()  # inserted first: an INSERT of None would store the default time
+        ns.summary_at = None
     db.commit()
+    circle = [u.email for u in members]
     assert len(circle) == 2 and all(circle)
     return made.identity, circle[0], circle[1]
 
