@@ -2,8 +2,6 @@
 rules raise no wellbeing alert (heat here), while a panic press still reaches her circle
 — the press is her asking for help. Both databases."""
 
-from sqlmodel import select
-
 from fleet.db import session
 from fleet.models import Resident
 from protocol import senml
@@ -37,7 +35,7 @@ async def test_without_consent_no_wellbeing_alert_but_a_panic_still_goes_out(wor
 
 async def test_with_consent_the_same_heat_is_an_alert(world, smtp):  # noqa: F811
     with session(world.engine) as db:
-        assert db.exec(select(Resident.consent_date)).first() is not None
+        assert db.get(Resident, world.w.anna).consent_date is not None
     _hot_two_hours(world, 0)
     await world.tick(7200)
     assert [a.rule for a in world.alerts()] == ["heat"]
