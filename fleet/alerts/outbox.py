@@ -19,6 +19,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from sqlalchemy import case
 from sqlmodel import select, update
 
 from fleet import secrets
@@ -130,24 +131,32 @@ def _send(settings, row, secret, now, mailer=None):
         raise channels.DeliveryError("unknown channel " + row.channel)
 
 
-def _record(engine, settings, row_id, error, now):
+def _record(engine, settings, row, error, now):
+    """Record the outcome of `row`'s send. A success is two bare UPDATEs in one short
+    transaction, no reads: it is the residual window for a repeat, so it is kept small."""
+    if error is None:
+        with engine.begin() as conn:
+            conn.execute(
+                update(Notification)
+                .where(Notification.id == row.id)
+                .values(state=SENT, sent_at=now, last_error=None)
+            )
+            if row.alert_id is not None:
+                opened = case((Alert.state == ALERT_OPEN, "notified"), else_=Alert.state)
+                conn.execute(
+                    update(Alert)
+                    .where(Alert.id == row.alert_id, Alert.notified_at.is_(None))
+                    .values(notified_at=now, state=opened)
+                )
+        return
     with session(engine) as db:
-        row = db.get(Notification, row_id)
-        if error is None:
-            row.state, row.sent_at, row.last_error = SENT, now, None
-            alert = db.get(Alert, row.alert_id) if row.alert_id is not None else None
-            if alert is not None and alert.notified_at is None:
-                alert.notified_at = now
-                if alert.state == ALERT_OPEN:
-                    alert.state = "notified"
-                db.add(alert)
+        row = db.get(Notification, row.id)
+        row.last_error = error
+        if row.attempts >= settings.notify_max_attempts:
+            row.state = FAILED
         else:
-            row.last_error = error
-            if row.attempts >= settings.notify_max_attempts:
-                row.state = FAILED
-            else:
-                row.state = PENDING
-                row.next_try = now + timedelta(seconds=_backoff(settings, row.attempts))
+            row.state = PENDING
+            row.next_try = now + timedelta(seconds=_backoff(settings, row.attempts))
         db.add(row)
         db.commit()
 
@@ -173,7 +182,7 @@ def _deliver(engine, settings, ids, now, clock):
             except Exception as e:  # a broken channel library must not stop the others
                 log.exception("notification %s: unexpected failure", row.id)
                 error = f"{type(e).__name__}: {e}"[:300]
-            _record(engine, settings, row.id, error, clock() if clock else now)
+            _record(engine, settings, row, error, clock() if clock else now)
             if error is None:
                 sent += 1
             else:

@@ -5,11 +5,14 @@ every notification reached the SMTP server, and none twice.
 
 The kills land where a sending server spends its time: waiting for the receiver (the
 SMTP server hangs before greeting, or takes its time over a recipient). The residual
-window, honestly: a kill in the few milliseconds between the SMTP server accepting a
-message (its 250 to DATA) and the server's commit of "sent" would repeat that message
-after restart, with the same Message-ID for the receiver to drop. This test does not
-aim kills into that window; it proves the window is no wider than that, where the
-former per-batch claim and record repeated about half the messages. About 30 s."""
+window, honestly: a kill between the SMTP server accepting a message (its 250 to DATA)
+and the server's commit of "sent" repeats that message after restart, with the same
+Message-ID for the receiver to drop. tests/bench/bench_outbox_window.py measures that
+window here at about 0.6 ms median (SQLite file) and 1.8 ms (PostgreSQL), p99 under 3 ms;
+against this fast local SMTP server that is 15-30 % of the delivering time, against a
+real one (tens of ms a message) a few per cent. This test does not aim kills into the
+window; it proves the window is no wider than that, where the former per-batch claim and
+record repeated about half the messages. About 30 s."""
 
 import asyncio
 import collections
