@@ -345,6 +345,7 @@ class App:
 
     async def main(self):
         wdt = hal.watchdog(_WDT_MS)
+        hal.collect_early()
         self.log("Portineria " + VERSION + ", hub " + self.ident.hub + ", " + self.reset_cause)
         self.spawn("wifi", self._wifi)
         self.spawn("send", self._sender)

@@ -67,6 +67,15 @@ def mem_free():
     return gc.mem_free()
 
 
+def collect_early():
+    """Have the GC also run after each quarter of the free heap is allocated, not only
+    when an allocation fails: smaller collections, less fragmentation (MicroPython)."""
+    threshold = getattr(gc, "threshold", None)  # CPython has none
+    if threshold is not None:
+        gc.collect()
+        threshold(gc.mem_free() // 4)
+
+
 def flash_free(path="/"):
     """(free bytes, total bytes) of the filesystem holding path."""
     st = os.statvfs(path)

@@ -54,10 +54,13 @@ def partition_size(flash):
 _WORLD = 96 * 1024
 
 
-async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60, extra=()):
+async def run_alone(
+    work, heapsize="100K", heartbeats=3, timeout=60, extra=(), micropython=MICROPYTHON
+):
     """Run one MicroPython hub with `heapsize` of free heap of its own (the world, the
     partition included, comes on top) against a fresh stand-in fleet; returns (output,
-    exit status, fleet) with the fleet stopped but its records kept."""
+    exit status, fleet) with the fleet stopped but its records kept. `micropython`: the
+    binary (tests/bench/build_micropython32.sh makes a 32-bit one)."""
     fleet = StandinFleet(work / "fleet")
     port = await fleet.start()
     try:
@@ -77,7 +80,7 @@ async def run_alone(work, heapsize="100K", heartbeats=3, timeout=60, extra=()):
         env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
         script = ROOT / "tests" / "mp" / "hub_alone.py"
         hub = kbytes(heapsize)
-        cmd = [str(MICROPYTHON), "-X", f"heapsize={hub + 2 * part + _WORLD}", str(script)]
+        cmd = [str(micropython), "-X", f"heapsize={hub + 2 * part + _WORLD}", str(script)]
         cmd += [str(heartbeats), str(part), str(hub), *extra]
         proc = await asyncio.create_subprocess_exec(
             *cmd, cwd=flash, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -31,12 +31,14 @@ import network  # noqa: F401
 
 _part = bytearray(int(sys.argv[2]))
 gc.collect()
+print("FIG bits", 64 if sys.maxsize >> 32 else 32)
 print("FIG world", gc.mem_alloc())
 _free = gc.mem_free() - int(sys.argv[3])
 assert _free >= 0, "the process heap is too small for the world and the hub"
 _ballast = bytearray(max(0, _free - 64))  # 64: the bytearray's own header, rounded up
 gc.collect()
 _world = gc.mem_alloc()
+micropython.qstr_info()  # the world's interned names, before the hub's
 
 
 def rom_ioctl(op, *args):
