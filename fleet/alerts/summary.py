@@ -20,6 +20,7 @@ recorded consent are not monitored, so they have no summary.
 
 import logging
 import statistics
+from bisect import bisect_left
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -153,10 +154,14 @@ def usual(db, resident, day, zone):
     zone = _zone(zone)
     start = _local(day - timedelta(days=USUAL_DAYS + 1), 0, zone)
     events, temps = _rows(db, resident, start, _local(day - timedelta(days=1), 12 * 60, zone))
-    mornings = [
-        _morning(events, temps, d, zone, float("inf"))
-        for d in (day - timedelta(days=i) for i in range(1, USUAL_DAYS + 1))
-    ]
+    mornings = []
+    for d in (day - timedelta(days=i) for i in range(1, USUAL_DAYS + 1)):
+        # Each morning reads only its own 36 hours of rows (the rows are in time order).
+        lo = _local(d - timedelta(days=1), 0, zone).timestamp()
+        hi = _local(d, 12 * 60, zone).timestamp()
+        ev = events[bisect_left(events, (lo,)) : bisect_left(events, (hi,))]
+        tm = temps[bisect_left(temps, (lo,)) : bisect_left(temps, (hi,))]
+        mornings.append(_morning(ev, tm, d, zone, float("inf")))
     out = {}
     for key in mornings[0]:
         values = [m[key] for m in mornings if m[key] is not None]
