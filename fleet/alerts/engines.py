@@ -16,6 +16,7 @@ import weakref
 from datetime import UTC, datetime
 
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from fleet.alerts import lifecycle
@@ -162,7 +163,8 @@ def replay(db, since):
     """Feed the engines what they missed: telemetry received after `since` that a
     resident's engine has not seen (its receipt is newer than the engine's mark), receipt
     by receipt in the order received. For when the hook failed or the process died
-    between storing a pack and feeding it. Commits per receipt; returns alerts opened."""
+    between storing a pack and feeding it. Commits per receipt; returns alerts opened.
+    Raises only for a database error; a pack the rules raise on is logged and skipped."""
     since = as_utc(since)
     receipts = []
     for hub_id, mark in _hub_marks(db).items():
@@ -187,7 +189,16 @@ def replay(db, since):
             for r in db.exec(select(Reading).where(key)).all()
         ]
         hub = db.get(Hub, receipt.hub_id)
-        opened += observe_stored(db, hub, readings, events, as_utc(receipt.received_at))
+        try:
+            opened += observe_stored(db, hub, readings, events, as_utc(receipt.received_at))
+        except DBAPIError:
+            db.rollback()
+            raise  # the database: try it all again later
+        except Exception:
+            # The rules themselves fail on this pack: it must not hold up every later one
+            # (a panic among them), so it is left out, loudly.
+            db.rollback()
+            log.exception("rules failed on hub %s seq %s: skipped", hub.hub_id, receipt.seq)
     return opened
 
 

@@ -57,7 +57,11 @@ class AlertRunner:
         now = now or self.clock()
         with session(self.engine) as db:
             if alerts.replay_since is not None:
-                alerts.replay(db)
+                try:
+                    alerts.replay(db)
+                except Exception:  # escalation and delivery must go on regardless
+                    log.exception("replaying telemetry to the rules failed; next round")
+                    db.rollback()
             engines.evaluate_due(db, now)
             lifecycle.escalate_due(db, self.settings, now)
         minute = int(now.timestamp() // 60)

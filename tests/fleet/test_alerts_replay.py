@@ -78,3 +78,20 @@ async def test_a_pack_stored_just_before_a_crash_reaches_the_rules_after_restart
     with session(world.engine) as db:
         [state] = db.exec(select(RuleState)).all()
     assert engines.fed_at(state) == world.clock.at(0)  # the receipt's time
+
+
+async def test_a_pack_the_rules_always_fail_on_holds_up_no_later_panic(world, smtp, monkeypatch):
+    real = engines.observe_stored
+
+    def observe(db, hub, readings, events, now):
+        if any(r["kind"] == "temperature" for r in readings):
+            raise RuntimeError("rules broke on this pack")
+        return real(db, hub, readings, events, now)
+
+    monkeypatch.setattr(engines, "observe_stored", observe)
+    monkeypatch.setattr(alerts, "replay_since", None)
+    world.send(senml.reading("t1", "temperature", 21.0), at=0)  # poisoned
+    world.press(at=5)  # replays the poisoned pack first (skipped, logged), then this one
+    [alert] = world.alerts("panic")
+    assert alert.opened_at == world.clock.at(5)
+    assert await world.tick(6) == 1 and alerts.replay_since is None
