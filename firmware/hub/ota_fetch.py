@@ -76,7 +76,7 @@ async def _fetch(up, path, num, etag, out):
     dl = Block2Download(req, _SZX, num, etag)
     fails = 0
     while not dl.done:
-        resp = await _get(up.app, dl.next_request())
+        resp = await up.app.send("ota", dl.next_request())  # a live task while it waits
         if resp is None:
             fails += 1
             if fails > _RETRIES:
@@ -86,13 +86,3 @@ async def _fetch(up, path, num, etag, out):
         out(dl.feed(resp)[1])
         up.report = ["downloading", up.seq, dl.offset]
     return dl
-
-
-async def _get(app, msg):
-    # One request through the app's uplink, counted as a live task by the watchdog.
-    app._in_uplink.append("ota")
-    try:
-        return await app.uplink.send(msg)
-    finally:
-        app._in_uplink.remove("ota")
-        app.beat("ota")
