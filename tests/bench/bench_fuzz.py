@@ -84,7 +84,10 @@ def main():
     cases = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     rng = random.Random(8613)
     pack = senml.encode(
-        [senml.reading("pir-kitchen", "motion", True, t=0), senml.reading("sht", "temperature", 21.5)],
+        [
+            senml.reading("pir-kitchen", "motion", True, t=0),
+            senml.reading("sht", "temperature", 21.5),
+        ],
         bn=senml.base_name("h1"),
         bt=1_795_000_000,
     )

@@ -82,7 +82,9 @@ def run_on_micropython():
     (tmp / "protocol").mkdir()
     for src in (ROOT / "protocol").glob("*.py"):
         mpy = tmp / "protocol" / (src.stem + ".mpy")
-        subprocess.run([str(MICROPYTHON.with_name("mpy-cross")), "-o", str(mpy), str(src)], check=True)
+        subprocess.run(
+            [str(MICROPYTHON.with_name("mpy-cross")), "-o", str(mpy), str(src)], check=True
+        )
     out, status = run_micropython(path=Path(__file__).resolve(), heapsize="100K", paths=[tmp])
     if status != 0:
         sys.exit("micropython failed:\n" + out)
