@@ -55,6 +55,18 @@ def test_readings_wait_in_ram_until_batch_or_flush(tmp_path):
     assert queued(Outbox(str(tmp_path)))[-1] == (s, False, b"z")
 
 
+def test_reading_that_would_not_fit_the_buffer_writes_it_first(tmp_path):
+    # The RAM buffer is one batch (at least one largest record), not a batch plus one.
+    box = Outbox(str(tmp_path), batch=1024)
+    a = box.put(b"a" * 700, False)
+    assert queued(Outbox(str(tmp_path))) == []
+    b = box.put(b"b" * 400, False)  # 712 + 412 bytes would overflow: the 700 go to flash
+    assert queued(Outbox(str(tmp_path))) == [(a, False, b"a" * 700)]
+    assert queued(box) == [(a, False, b"a" * 700), (b, False, b"b" * 400)]
+    box.flush()
+    assert [s for s, _, _ in queued(Outbox(str(tmp_path)))] == [a, b]
+
+
 def test_ack_of_buffered_reading_never_touches_flash(tmp_path):
     fs = FaultFS()
     box = Outbox("/q", fs=fs)
