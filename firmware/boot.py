@@ -289,3 +289,10 @@ else:
             _unmount()
         except Exception:
             pass
+
+# boot.py's globals outlive it (they are __main__'s, which main.py shares): dropping its
+# functions frees their bytecode, compiled from source, for the app. _app stays: what ran.
+for _name in ("_say", "_exists", "_read_state", "_write", "choose", "_uint", "_head", "_named"):
+    del globals()[_name]
+for _name in ("_tree", "_emit", "_size", "_holds", "_Writer", "_unmount", "rom", "_name"):
+    del globals()[_name]

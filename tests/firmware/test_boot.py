@@ -74,3 +74,16 @@ def test_main_does_not_start_the_app_during_a_deploy(tmp_path):
     out, status = run_micropython(f"exec(open({str(main)!r}).read()); print('REPL')", cwd=tmp_path)
     assert status == 0 and out.strip() == "REPL", out
     assert not (tmp_path / "crash.log").exists()
+
+
+def test_boot_leaves_no_code_in_main_globals(tmp_path):
+    # boot.py's globals are __main__'s for the hub's lifetime: functions left there would
+    # keep their bytecode, compiled from source, on the heap.
+    code = (
+        f"g = {{'__name__': '__main__'}}; exec(open({str(BOOT)!r}).read(), g); "
+        "print(sorted(k for k, v in g.items() if callable(v) or type(v) is type)); "
+        "print(repr(g['_app']))"
+    )
+    out, status = run_micropython(code, cwd=tmp_path)
+    assert status == 0, out
+    assert out.split() == ["[]", "''"], out

@@ -54,7 +54,9 @@ def rom_ioctl(op, *args):
     return 0
 
 
-exec(open("boot.py").read(), {"__name__": "__main__", "rom_ioctl": rom_ioctl})
+# As on a hub, boot.py's globals stay alive: they are __main__'s, which main.py shares.
+_main = {"__name__": "__main__", "rom_ioctl": rom_ioctl}
+exec(open("boot.py").read(), _main)
 
 _MODULES = (
     "asyncio",
