@@ -20,7 +20,8 @@ async def test_boot_heartbeat_and_panic_within_100_ms(world):
     await world.booted()
     hub_id, beat, _ = world.fleet.heartbeats[0]
     assert hub_id == HUB
-    assert set(beat) == {1, 2, 3, 4, 5, 6, 7, 8}
+    assert set(beat) == {1, 2, 3, 4, 5, 6, 7, 8, 10}
+    assert beat[10] == 0  # no emergency waiting in the outbox at boot
     assert beat[5] == "0.1.0" and beat[7] == "power-on" and beat[3] == -60
     latencies = []
     for n in range(1, 4):
