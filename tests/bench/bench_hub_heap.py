@@ -18,7 +18,7 @@ to twice an ESP32's room (4-byte pointers, 16-byte blocks); bytecode runs in pla
 way. tests/bench/build_micropython32.sh builds the same port for 32 bits; when
 build/micropython-32/micropython exists the hub runs on it too, in a second column: that
 is the figure for an ESP32. Target for the issue: below 64 KB (measured 2026-11: about
-51 KB on 32 bits, 88 KB on 64).
+51 KB on 32 bits, 89 KB on 64).
 
     .venv/bin/python -m tests.bench.bench_hub_heap [--heap 100K] [--heartbeats 5] [--dump]
 """

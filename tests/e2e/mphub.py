@@ -49,8 +49,9 @@ def partition_size(flash):
     return -(-n // 4096) * 4096
 
 
-# Room for the world besides the hub's heap and the partition: the script's bytecode and
-# the stand-ins take about 30 KB; hub_alone.py fails loudly if this is too little.
+# The process heap: the hub's, the partition's (twice: room for the allocation table and
+# slack, the ballast takes any excess) and the world's besides (the script's bytecode and
+# the stand-ins take about 24 KB); hub_alone.py fails loudly if this is too little.
 _WORLD = 96 * 1024
 
 
