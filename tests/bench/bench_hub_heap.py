@@ -50,7 +50,16 @@ async def run(micropython, heap, heartbeats, dump):
         raise SystemExit(f"hub failed on {micropython} (exit {status}):\n{out}")
     if dump:
         print(out)
-    return figures(out)
+    f = figures(out)
+    # qstr_info() lines, the world's then the hub's: names interned for good, in pools
+    # that double (each qstr is a pointer, a hash and a length).
+    pools = [
+        dict(kv.split("=") for kv in line[12:].split(", "))
+        for line in out.splitlines()
+        if line.startswith("qstr pool: ")
+    ]
+    f["qstrs"] = int(pools[1]["n_qstr"]) - int(pools[0]["n_qstr"])
+    return f
 
 
 async def main(heap, heartbeats, dump):
@@ -74,6 +83,7 @@ async def main(heap, heartbeats, dump):
     )
     for label, fig in rows:
         print(f"{label:28s}" + cols(fig(f) for f in runs))
+    print(f"{'names interned (qstrs)':28s}" + "".join(f"  {f['qstrs']:10d}" for f in runs))
     print(f"{'panic press to 2.04':28s}" + "".join(f"  {f['panic_ack_ms']:7d} ms" for f in runs))
     if len(runs) == 1:
         print(f"(no {MICROPYTHON_32}: tests/bench/build_micropython32.sh makes it)")
