@@ -70,7 +70,12 @@ def run_micropython(
     search = [".frozen", *map(str, paths), str(hub_lib()), str(ROOT)]
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
     proc = subprocess.run(
-        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        timeout=timeout, text=True,
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+        text=True,
     )
     return MPResult(proc.stdout, proc.returncode)
