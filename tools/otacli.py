@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tools import fleetapi, release
-from tools.cli import JsonOpt, example, opts
+from tools.cliopts import JsonOpt, example, opts
 from tools.errors import ToolError
 
 release_app = typer.Typer(
