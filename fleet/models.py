@@ -84,12 +84,13 @@ class CareCircleMember(SQLModel, table=True):
 
 
 class AuthToken(SQLModel, table=True):
-    """A web session (cookie) or a tool's bearer token; only its SHA-256 is stored."""
+    """A web session (cookie), a tool's bearer token or an invitation to set a password;
+    only its SHA-256 is stored. fleet.security keeps the kinds apart."""
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     token_hash: str = Field(unique=True, index=True)
-    kind: str = "session"  # "session" or "bearer"
+    kind: str = "session"  # "session", "bearer" or "invite"
     name: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None

@@ -4,8 +4,11 @@ Passwords are hashed with argon2id (argon2-cffi's defaults). A login for an unkn
 email still runs one argon2 verification, so the answer takes as long as for a wrong
 password and does not reveal which emails exist.
 
-Web sessions (cookie) and tools' bearer tokens are random 256-bit strings; only their
-SHA-256 is stored (AuthToken.token_hash), so a database dump logs nobody in.
+Web sessions (cookie), tools' bearer tokens and invitations are random 256-bit strings;
+only their SHA-256 is stored (AuthToken.token_hash), so a database dump logs nobody in.
+Each has a kind: sessions and bearer tokens log in (user_for_token), an invitation only
+lets its user set a password, once (invited_user, accept_invitation). Neither works as
+the other.
 """
 
 import hashlib
@@ -14,12 +17,15 @@ from datetime import UTC, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
 from sqlmodel import select
 
 from fleet.models import AuthToken, User, utcnow
 
-SESSION, BEARER = "session", "bearer"
+SESSION, BEARER, INVITE = "session", "bearer", "invite"
+LOGIN_KINDS = (SESSION, BEARER)
 BEARER_DAYS = 90  # tools are re-issued a token at most quarterly
+INVITE_HOURS = 72  # long enough for a weekend, short enough that a lost link goes stale
 _LAST_USED_EVERY = timedelta(minutes=5)  # not a write per request
 
 _hasher = PasswordHasher()
@@ -62,7 +68,11 @@ def token_hash(token):
 def issue_token(db, settings, user, kind=SESSION, name=""):
     """A new token for `user` (returned once, in clear); the caller commits."""
     token = secrets.token_urlsafe(32)
-    life = timedelta(hours=settings.session_hours) if kind == SESSION else timedelta(BEARER_DAYS)
+    life = {
+        SESSION: timedelta(hours=settings.session_hours),
+        BEARER: timedelta(days=BEARER_DAYS),
+        INVITE: timedelta(hours=INVITE_HOURS),
+    }[kind]
     row = AuthToken(
         user_id=user.id,
         token_hash=token_hash(token),
@@ -79,17 +89,30 @@ def _aware(dt):
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def user_for_token(db, token):
-    """The active user a live token belongs to, or None."""
+def _live(db, token, kinds):
+    """(row, user) for a live token of one of `kinds` whose user is active, or (None, None)."""
     if not token or len(token) > 200:
-        return None
-    row = db.exec(select(AuthToken).where(AuthToken.token_hash == token_hash(token))).first()
-    now = utcnow()
-    if row is None or (row.expires_at is not None and _aware(row.expires_at) <= now):
-        return None
+        return None, None
+    row = db.exec(
+        select(AuthToken).where(
+            AuthToken.token_hash == token_hash(token), AuthToken.kind.in_(kinds)
+        )
+    ).first()
+    if row is None or (row.expires_at is not None and _aware(row.expires_at) <= utcnow()):
+        return None, None
     user = db.get(User, row.user_id)
     if user is None or not user.active:
+        return None, None
+    return row, user
+
+
+def user_for_token(db, token):
+    """The active user a live session or bearer token belongs to, or None (an invitation
+    logs nobody in)."""
+    row, user = _live(db, token, LOGIN_KINDS)
+    if user is None:
         return None
+    now = utcnow()
     last = _aware(row.last_used)
     if last is None or now - last > _LAST_USED_EVERY:
         row.last_used = now
@@ -105,3 +128,28 @@ def revoke_token(db, token):
         return False
     db.delete(row)
     return True
+
+
+def invite(db, settings, user):
+    """A new invitation for `user` (returned once, in clear), replacing any earlier one,
+    which stops working; the caller commits."""
+    db.exec(delete(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == INVITE))
+    return issue_token(db, settings, user, INVITE)
+
+
+def invited_user(db, token):
+    """The active user a live invitation is for, or None (a login token is no invitation)."""
+    return _live(db, token, (INVITE,))[1]
+
+
+def accept_invitation(db, token, password):
+    """Set the invited user's password and spend the invitation. Every other token of the
+    user ends too, as with any password change. The user, or None if the invitation is
+    not live; the caller commits."""
+    user = invited_user(db, token)
+    if user is None:
+        return None
+    user.password_hash = hash_password(password)
+    db.add(user)
+    db.exec(delete(AuthToken).where(AuthToken.user_id == user.id))
+    return user

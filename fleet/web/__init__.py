@@ -6,8 +6,9 @@ script (static/), Italian by default and English on request (i18n.py).
 Pages by role: caregivers /care and /residents/{id}; volunteers /condo, /claim and the
 walk-test /hubs/{id}/walktest; technicians /fleet, /hubs/{id} and the over-the-air
 updates /ota (otapages.py); admins /admin and all of the above; everyone /settings (how
-alerts reach them) and their open alerts, live. Every page is behind login and reaches
-rows only through fleet.services.scope; a row outside the user's scope is a 404 page.
+alerts reach them) and their open alerts, live. Every page is behind login, but the
+invitation /invite/{token} (invite.py), and reaches rows only through
+fleet.services.scope; a row outside the user's scope is a 404 page.
 """
 
 from fleet.web import (
@@ -16,6 +17,7 @@ from fleet.web import (
     auth,
     caregiver,
     fleetpages,
+    invite,
     otapages,
     settingspage,
     volunteer,
@@ -24,6 +26,7 @@ from fleet.web.pages import PageError, page_error
 
 ROUTERS = (
     auth.router,
+    invite.router,
     caregiver.router,
     alertpages.router,
     volunteer.router,

@@ -1,5 +1,6 @@
 """The admin's page: service figures (fleet.alerts.figures, last 30 days), users
-(create, deactivate and reactivate) and care circles (add and remove members; whether
+(create with a first password or an invitation link, a new link for anyone, deactivate
+and reactivate) and care circles (add and remove members; whether
 the resident's consent is on record). Every change is audited like the API's."""
 
 from datetime import timedelta
@@ -39,7 +40,7 @@ def admin_home(page: Admin, saved: int = 0):
     return _home(page, saved=bool(saved))
 
 
-def _home(page, saved=False, error=None, status=200, draft=None):
+def _home(page, saved=False, error=None, status=200, draft=None, invitation=None):
     with session(page.request.app.state.engine) as db:
         users = db.exec(select(User).order_by(User.role, User.name)).all()
         residents = db.exec(select(Resident).order_by(Resident.name)).all()
@@ -65,6 +66,8 @@ def _home(page, saved=False, error=None, status=200, draft=None):
             saved=saved,
             figures=service,
             days=FIGURES_DAYS,
+            invitation=invitation,
+            invite_hours=security.INVITE_HOURS,
         )
 
 
@@ -78,7 +81,9 @@ def _int(form, name):
 @router.post("/admin/users")
 async def create_user(page: Admin, request: Request):
     """A new account with a password the admin sets once and hands over (the user can
-    change it under /api/users/me/password); hashed with argon2id like every other."""
+    change it under /api/users/me/password; hashed with argon2id like every other) or,
+    with the password left empty, none yet and an invitation link shown once, with which
+    the user sets their own (fleet.web.invite)."""
     form = await request.form()
     page.check_csrf(form)
     draft = {k: str(form.get(k) or "").strip() for k in ("name", "email", "role", "language")}
@@ -89,7 +94,7 @@ async def create_user(page: Admin, request: Request):
         error = "user_bad_fields"
     elif draft["role"] not in ROLES or draft["language"] not in LANGUAGES:
         error = "user_bad_fields"
-    elif not MIN_PASSWORD <= len(password) <= 1024:
+    elif password and not MIN_PASSWORD <= len(password) <= 1024:
         error = "user_short_password"
     with session(request.app.state.engine) as db:
         if error is None and db.exec(select(User).where(User.email == email)).first():
@@ -101,14 +106,37 @@ async def create_user(page: Admin, request: Request):
             email=email,
             role=draft["role"],
             language=draft["language"],
-            password_hash=security.hash_password(password),
+            # "" matches no password (security.verify_password): no login until invited.
+            password_hash=security.hash_password(password) if password else "",
         )
         db.add(user)
         db.flush()
         fields = {k: getattr(user, k) for k in ("name", "email", "role", "language")}
         audit(db, page.user, "create", "user", user.id, **fields)
+        link = None if password else _invite(db, page, user)
         db.commit()
-    return _done()
+    return _done() if link is None else _home(page, saved=True, invitation=link)
+
+
+def _invite(db, page, user):
+    """(user's name, link): a new invitation, audited; the caller commits."""
+    token, row = security.invite(db, page.settings, user)
+    audit(db, page.user, "invite", "user", user.id, expires_at=row.expires_at.isoformat())
+    return user.name, page.settings.public_url.rstrip("/") + "/invite/" + token
+
+
+@router.post("/admin/users/{user_id}/invite")
+async def reinvite(user_id: int, page: Admin, request: Request):
+    """A new invitation link (the earlier one stops working): for a lost link, or a
+    forgotten password. The password stays as it is until the link is used."""
+    page.check_csrf(await request.form())
+    with session(request.app.state.engine) as db:
+        user = db.get(User, user_id)
+        if user is None or not user.active or user.id == page.user.id:
+            raise PageError(404)
+        link = _invite(db, page, user)
+        db.commit()
+    return _home(page, saved=True, invitation=link)
 
 
 def _done():

@@ -545,7 +545,7 @@ _IT.update(
         "consent_missing_means": "solo allarmi (pulsante, caduta, fumo, gas, acqua)",
         "user_new": "Nuovo utente",
         "user_language": "Lingua",
-        "user_password": "Password iniziale (almeno 12 caratteri)",
+        "user_password": "Password iniziale (almeno 12 caratteri; vuota: link d'invito)",
         "user_create": "Crea l'utente",
         "user_bad_fields": "Controlli nome, e-mail, ruolo e lingua.",
         "user_short_password": "La password deve avere almeno 12 caratteri.",
@@ -573,7 +573,7 @@ _EN.update(
         "consent_missing_means": "alarms only (panic button, fall, smoke, gas, water)",
         "user_new": "New user",
         "user_language": "Language",
-        "user_password": "First password (at least 12 characters)",
+        "user_password": "First password (at least 12 characters; empty: an invitation link)",
         "user_create": "Create the user",
         "user_bad_fields": "Please check name, e-mail, role and language.",
         "user_short_password": "The password needs at least 12 characters.",
@@ -592,5 +592,51 @@ _EN.update(
         "health_heap": "Free memory (KB)",
         "health_queue": "Queued messages",
         "health_none": "No figures in this period.",
+    }
+)
+
+# Issue 7's loose ends (G): invitations, OTA refusals and the hub's updates.
+_IT.update(
+    {
+        "invite_made": (
+            "Link d'invito per {name}, valido {hours} ore e una volta sola: lo mandi a "
+            "questa persona, che sceglierà la sua password. Non sarà mostrato di nuovo."
+        ),
+        "invite_link": "Link d'invito",
+        "invite_pending": "invito in attesa",
+        "invite_new": "Nuovo link d'invito",
+        "invite_title": "Scelga la sua password",
+        "invite_for": "Benvenuta o benvenuto, {name}. Scelga una password per {email}.",
+        "invite_password": "Nuova password (almeno 12 caratteri)",
+        "invite_again": "La stessa password, di nuovo",
+        "invite_save": "Salva e accedi",
+        "invite_mismatch": "Le due password non coincidono.",
+        "invite_gone": "Link non valido",
+        "invite_gone_text": (
+            "Questo link d'invito è scaduto o è già stato usato. Ne chieda uno nuovo a chi "
+            "amministra Portineria."
+        ),
+    }
+)
+_EN.update(
+    {
+        "invite_made": (
+            "Invitation link for {name}, valid for {hours} hours and once only: send it to "
+            "them and they choose their own password. It will not be shown again."
+        ),
+        "invite_link": "Invitation link",
+        "invite_pending": "invitation pending",
+        "invite_new": "New invitation link",
+        "invite_title": "Choose your password",
+        "invite_for": "Welcome, {name}. Choose a password for {email}.",
+        "invite_password": "New password (at least 12 characters)",
+        "invite_again": "The same password again",
+        "invite_save": "Save and log in",
+        "invite_mismatch": "The two passwords differ.",
+        "invite_gone": "Link not valid",
+        "invite_gone_text": (
+            "This invitation link has expired or was used already. Please ask whoever "
+            "runs Portineria for a new one."
+        ),
     }
 )
