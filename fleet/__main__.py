@@ -10,6 +10,7 @@ refuses the demo secret key and refuses --demo.
 
 import argparse
 import asyncio
+import functools
 import logging
 import sys
 
@@ -19,7 +20,9 @@ log = logging.getLogger("fleet")
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m fleet", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--demo", action="store_true", help="seed demo users and data, print the logins"
+        "--demo",
+        action="store_true",
+        help="seed demo users and data; print the logins once the server listens",
     )
     return parser
 
@@ -32,10 +35,17 @@ def _print_demo_logins(settings, logins):
     sys.stdout.flush()
 
 
-async def serve(settings, engine, stop=None):
+async def serve(settings, engine, stop=None, ready=None):
     """Run HTTP and CoAP until uvicorn is told to stop (SIGINT/SIGTERM), or until the
-    asyncio.Event `stop` is set by a caller running the server in-process."""
+    asyncio.Event `stop` is set by a caller running the server in-process. `ready()` is
+    called once both listen."""
     import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            if self.started and ready is not None:  # HTTP's sockets are bound by now
+                ready()
 
     from fleet.alerts.runner import AlertRunner
     from fleet.app import create_app
@@ -53,7 +63,7 @@ async def serve(settings, engine, stop=None):
         log_config=None,  # keep fleet.logging's JSON lines
         proxy_headers=False,  # the claim rate limit counts addresses: trust none we did not see
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
 
     async def stop_when_asked():
         await stop.wait()
@@ -86,13 +96,16 @@ def main(argv=None):
     fleet_logging.setup(settings)
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
+    ready = None
     if args.demo:
         from fleet import demo
 
         with session(engine) as db:
-            _print_demo_logins(settings, demo.seed(db))
+            logins = demo.seed(db)
+        # Only once CoAP and HTTP listen: whoever reads them may log in at once.
+        ready = functools.partial(_print_demo_logins, settings, logins)
     try:
-        asyncio.run(serve(settings, engine))
+        asyncio.run(serve(settings, engine, ready=ready))
     except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled: a clean stop
         pass
     except OSError as e:  # a port in use, most likely: one sentence, not a traceback
