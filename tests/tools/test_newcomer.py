@@ -83,11 +83,12 @@ def test_newcomer_provisions_deploys_and_sees_the_hub_online(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
+        # Printed once the fleet listens: usable at once, as the README has it.
         logins = wait_until(
             lambda: dict(re.findall(r"^\s+\w+\s+(\S+@\S+)\s+(\S+)$", fleet_out.read_text(), re.M))
             if "caregiver" in fleet_out.read_text() else None,
             60, "demo logins",
-        )  # fmt: skip; printed once the fleet listens: usable at once
+        )  # fmt: skip
         tech, volunteer = "tech@demo.portineria.org", "volunteer@demo.portineria.org"
         tty = wait_until(lambda: (hub_dir / "tty").exists() and (hub_dir / "tty").read_text(),
                          20, "serial port").strip()  # fmt: skip
