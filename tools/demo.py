@@ -6,6 +6,9 @@ sensors registered, and then residents move about, a door opens, and a panic but
 pressed during a network outage: it is queued on the hub's flash and still arrives,
 once — and opens an alert for her caregivers. The server keeps running (Ctrl-C stops
 everything): log in to its web pages with the printed logins.
+
+A dev script behind ./dev, not a `portineria` command (so argparse, not typer): it needs
+the checkout (emulator/, var/demo) and is never installed or run against a real hub.
 """
 
 import argparse
@@ -201,7 +204,7 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8000, help="HTTP port of the fleet server")
     parser.add_argument("--once", action="store_true", help="stop after the scripted part")
     args = parser.parse_args(argv)
-    print(__doc__)
+    print("\n\n".join(__doc__.split("\n\n")[:2]))  # what the demo shows, not the note
     try:
         asyncio.run(demo(args))
     except KeyboardInterrupt:
