@@ -6,6 +6,12 @@ an offer, a trial boot or after a rollback: the heap is tight.
     up.tick()           # every second: confirms a healthy trial, or resets a failing one
     up.report           # [state, seq, detail] for heartbeat key 9, or None
 
+An offer is taken up in two steps, so that nothing is installed while it is unsafe: the
+first offer downloads and verifies (report "downloaded"); only an offer that arrives after
+that is the go to install, and only while the app's outbox holds no emergency. The fleet
+offers nothing while an alert is open for a resident the hub serves or while the hub's
+heartbeat (key 10) says it holds emergencies; a held download stays on flash meanwhile.
+
 This module keeps the update's life cycle and its report. The work is in hub.ota_fetch
 (manifest and bundle, resumed), hub.ota_verify (signature, sequence, hardware, space,
 digest) and hub.ota_install (the inactive slot, then ota.state for boot.py's trial),
@@ -34,6 +40,7 @@ class Updater:
         r = fs.load(fs.REPORT)
         self.report = r if isinstance(r, list) and len(r) == 3 else None
         self.seq = 0  # of the update under way
+        self.ready = None  # the manifest of a bundle verified on flash, waiting for a go
         self.slot, _, tries = fs.state()
         self.trial = tries != "ok"
         self._t0 = None  # the first tick: the app's main loop has started
@@ -101,8 +108,19 @@ class Updater:
         try:
             from hub import ota_fetch, ota_install  # the heavy part, for an offer taken up
 
-            m = await ota_fetch.manifest(self, seq)
-            await ota_fetch.bundle(self, m)
+            m = self.ready
+            if m is None or m[fs.M_SEQ] != seq:
+                self.ready = None
+                m = await ota_fetch.manifest(self, seq)
+                await ota_fetch.bundle(self, m)
+                self.ready = m
+                self._note("downloaded", seq, m.get(fs.M_VERSION))
+                return  # the go is a later offer: the fleet's word after this download
+            if self.app.box.urgent_depth():
+                # An emergency not yet delivered: a reset now would delay it.
+                self.app.log("update " + str(seq) + ": held, an emergency is queued")
+                return
+            self.ready = None
             ota_install.install(m, self.slot)
             self._note("updating", m[fs.M_SEQ], m.get(fs.M_VERSION))
             fs.remove(fs.MANIFEST, fs.BUNDLE)

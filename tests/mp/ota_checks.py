@@ -1,14 +1,15 @@
 # hub/ota.py on real MicroPython (run by tests/firmware/test_ota.py with cwd = a flash
 # directory holding ota.keys, m.cose and bundle.bin of a micropython-linux release): a
-# download cut short and resumed, verification, installation, boot.py's trial, the
-# confirmation; then a forged manifest refused. Prints OK.
+# download cut short and resumed, verification, the install held while an emergency is
+# queued, installation, boot.py's trial, the confirmation; then a forged manifest refused.
+# Prints OK.
 import hashlib
 import os
 import sys
 
 from hub import ota, ota_files
 
-from tests.mp.ota_world import FakeApp, FakeUplink, run_offer
+from tests.mp.ota_world import FakeApp, FakeUplink, one_offer, run_offer
 
 
 class Reset(BaseException):
@@ -38,8 +39,14 @@ assert os.stat("ota.bin")[6] == 2 * 1024
 
 up = FakeUplink(cose, bundle, etag)
 u = ota.Updater(FakeApp(up))
+one_offer(u, 2)  # downloads the rest and verifies; the install waits for the fleet's go
+assert u.report == ["downloaded", 2, "0.2.0"], u.report
+u.app.box.urgent = 1  # the go, but a panic press is not delivered yet: held
+one_offer(u, 2)
+assert "ota.state" not in os.listdir() and u.report[0] == "downloaded", u.report
+u.app.box.urgent = 0
 try:
-    run_offer(u, 2)
+    one_offer(u, 2)
     raise AssertionError("no reset after the install")
 except Reset:
     pass

@@ -33,9 +33,20 @@ class FakeUplink:
         return resp
 
 
+class FakeBox:
+    """The app's outbox as hub.ota sees it: how many emergencies wait to be delivered."""
+
+    def __init__(self):
+        self.urgent = 0
+
+    def urgent_depth(self):
+        return self.urgent
+
+
 class FakeApp:
     def __init__(self, uplink):
         self.uplink = uplink
+        self.box = FakeBox()
         self.beats = {}
         self.synced = False
         self.crashes = 0
@@ -56,7 +67,22 @@ class FakeApp:
 
 
 def run_offer(updater, seq):
-    """Offer seq and run the update task it starts to its end."""
+    """Offer seq as a fleet that holds nothing back: run the task the offer starts to its
+    end and, once the bundle is verified ("downloaded"), offer it again (the go)."""
+
+    async def go():
+        for _ in range(2):
+            updater.offer(seq)
+            if updater.task is not None:
+                await updater.task
+            if not (updater.report and updater.report[0] == "downloaded"):
+                return
+
+    asyncio.run(go())
+
+
+def one_offer(updater, seq):
+    """One heartbeat reply offering seq: run the task it starts (if any) to its end."""
 
     async def go():
         updater.offer(seq)
