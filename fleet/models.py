@@ -4,7 +4,7 @@ reuse these field definitions where they can."""
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import JSON, Field, SQLModel
 
 
@@ -308,8 +308,12 @@ class RuleState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+SUMMARY_AT = 510  # the morning summary's time unless a user chose another: 08:30
+
+
 class NotificationSettings(SQLModel, table=True):
-    """How a user is told. Without a row: e-mail to User.email in User.language."""
+    """How a user is told. Without a row: e-mail to User.email in User.language, and the
+    morning summary at SUMMARY_AT."""
 
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     email: str | None = None  # None: User.email; "" turns e-mail off
@@ -318,7 +322,9 @@ class NotificationSettings(SQLModel, table=True):
     apprise_urls: list = Field(default_factory=list, sa_column=Column(JSON))
     language: str | None = None  # None: User.language
     # Local time of the morning wellbeing summary, in minutes after midnight; None: none.
-    summary_at: int | None = 510
+    # A new row starts at SUMMARY_AT, but the column has no default: the ORM leaves None
+    # out of an INSERT, and a column default would then turn "none" into 08:30.
+    summary_at: int | None = Field(default=SUMMARY_AT, sa_column=Column(Integer, nullable=True))
 
 
 # Over-the-air updates (fleet/ota). Campaign.state: draft → running ⇄ paused → finished,

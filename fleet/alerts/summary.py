@@ -31,6 +31,7 @@ from fleet.alerts import outbox
 from fleet.api.deps import as_utc
 from fleet.models import (
     CAREGIVER,
+    SUMMARY_AT,
     CareCircleMember,
     Event,
     Notification,
@@ -44,7 +45,7 @@ from fleet.rules.explain import duration, language
 
 log = logging.getLogger("fleet.alerts")
 USUAL_DAYS = 14
-DEFAULT_AT = 510  # 08:30, as NotificationSettings.summary_at
+DEFAULT_AT = SUMMARY_AT  # 08:30, for a user without NotificationSettings
 LATE_S = 2 * 3600  # a summary more than this late (server down all morning) is stale: skipped
 _SLOT_S = 15 * 60  # activity is counted in quarter hours
 _VISIT_GAP_S = 10 * 60  # bathroom motion this far apart is another visit

@@ -93,10 +93,7 @@ async def save_settings(page: Anyone, request: Request):
         return RedirectResponse("/settings?error=email", status_code=303)
     with session(request.app.state.engine) as db:
         ns = db.get(NotificationSettings, page.user.id)
-        if ns is None:
-            ns = NotificationSettings(user_id=page.user.id)
-            db.add(ns)
-            db.flush()  # an INSERT of summary_at None would store the default instead
+        ns = ns or NotificationSettings(user_id=page.user.id)
         ns.email, ns.language = wanted.email, wanted.language
         if "summary_at" in form:  # only family members see the field
             ns.summary_at = at
