@@ -67,13 +67,15 @@ def kid_of(public_key):
 
 
 def create_key(path):
-    """Write a new Ed25519 private key (PKCS#8 PEM, mode 0600); returns its public key."""
+    """Write a new Ed25519 private key (PKCS#8 PEM, mode 0600), making its directory
+    (mode 0700) if new; returns its public key."""
     from cryptography.hazmat.primitives import serialization
 
     key = _ed25519().Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -57,6 +57,13 @@ def test_keygen_pubkey_trust(tmp_path):
     ]
 
 
+def test_keygen_makes_a_private_directory_for_a_new_key(tmp_path):
+    key = tmp_path / "keys" / "release.key"  # as the README has it: ~/keys, new
+    assert cli("keygen", key)[0] == 0
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert release.load_private_key(key) is not None
+
+
 def test_keygen_never_overwrites_a_key(tmp_path):
     key = tmp_path / "release.key"
     cli("keygen", key)
