@@ -117,13 +117,15 @@ class App:
                 return
             await asyncio.sleep_ms(min(left, 1000))
 
-    async def request(self, name, *args, **kw):
+    # request() and send() return the coroutine to await rather than being coroutines:
+    # one generator frame less on the heap for every exchange.
+    def request(self, name, *args, **kw):
         """Uplink.request for task `name`, which counts as alive while it waits."""
-        return await self._exchange(name, self.uplink.request(*args, **kw))
+        return self._exchange(name, self.uplink.request(*args, **kw))
 
-    async def send(self, name, msg):
+    def send(self, name, msg):
         """Uplink.send (a Message built by the caller, e.g. a Block2 GET) for task `name`."""
-        return await self._exchange(name, self.uplink.send(msg))
+        return self._exchange(name, self.uplink.send(msg))
 
     async def _exchange(self, name, exchange):
         self._in_uplink.append(name)
