@@ -8,7 +8,8 @@ progress, every hub's deployment and the buttons to start, pause, resume and can
 
 Every change goes through fleet.ota (releases.upload, campaigns.create/start/pause/
 resume/cancel), which checks and audits it as the REST API's does; a refusal is shown on
-the page with the reason fleet.ota gives. Forms carry the CSRF token.
+the page with the reason fleet.ota gives, in the page's language where it is a known one
+(otareasons.py). Forms carry the CSRF token.
 """
 
 from typing import Annotated
@@ -20,6 +21,7 @@ from sqlmodel import select
 from fleet.db import session
 from fleet.models import ADMIN, TECHNICIAN, AuditLog, Campaign, Condominium, Hub, Release, User
 from fleet.ota import OTAError, campaigns, releases
+from fleet.web.otareasons import say
 from fleet.web.pages import Page, PageError, page_for
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +79,7 @@ def _home(page, db, error=None, status=200):
         releases=rels,
         campaigns=found,
         versions=versions,
-        error=error,
+        error=say(page.t, error) if error else None,
         max_kb=page.settings.ota_max_bundle_bytes // 1024,
     )
 
@@ -125,7 +127,7 @@ def _form_page(page, db, values, error=None, status=200):
         condos=condos,
         versions=sorted(versions),
         values=values,
-        error=error,
+        error=say(page.t, error) if error else None,
     )
 
 
@@ -220,7 +222,8 @@ def _campaign_page(page, db, campaign_id, error=None, status=200):
         target=target,
         condos=condos,
         buttons=BUTTONS.get(c.state, ()),
-        error=error,
+        paused_reason=say(page.t, c.paused_reason),
+        error=say(page.t, error) if error else None,
     )
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from fleet.db import session
 from fleet.models import Campaign, Deployment, Hub, Release, utcnow
 from fleet.ota import campaigns, deployments
+from fleet.web import i18n, otareasons
 from tests.fleet import ota_support
 from tests.fleet.api_support import make_settings, seed
 from tests.fleet.test_web import browser, csrf_of
@@ -69,9 +70,12 @@ def test_upload_form_stores_a_release_and_shows_a_refusal(world):
     assert "0.2.0" in page and f'data-release="{_release_id(world, 5)}"' in page
     refused = _upload(c, world, 5)  # the same sequence number again
     assert refused.status_code == 400
-    assert "a release with sequence number 5 is already stored" in refused.text
+    assert "Una versione con numero di sequenza 5 è già caricata." in refused.text
     untrusted = _upload(c, world, 6, key=ota_support.new_key())
-    assert untrusted.status_code == 400 and "untrusted key" in untrusted.text
+    assert untrusted.status_code == 400 and "chiave non fidata" in untrusted.text
+    c.cookies.set("portineria_lang", "en")
+    again = _upload(c, world, 6, key=ota_support.new_key())
+    assert "The manifest is signed by an untrusted key." in again.text
 
 
 def test_campaign_created_paused_resumed_and_cancelled_from_its_page(world):
@@ -84,7 +88,7 @@ def test_campaign_created_paused_resumed_and_cancelled_from_its_page(world):
               "condominium_ids": str(world.condo_a), "waves": "1 100", "success": "90",
               "failure": "20", "window_start": "", "window_end": "", "start": "1"}  # fmt: skip
     bad = c.post("/ota/campaigns", data={**fields, "waves": "10 50"})
-    assert bad.status_code == 400 and "ending at 100" in bad.text
+    assert bad.status_code == 400 and "l'ultima è 100" in unescape(bad.text)
     assert 'value="spring"' in bad.text  # what was typed stays
     assert c.post("/ota/campaigns", data={**fields, "csrf": "x"}).status_code == 403
     r = c.post("/ota/campaigns", data=fields)
@@ -94,6 +98,9 @@ def test_campaign_created_paused_resumed_and_cancelled_from_its_page(world):
     page = c.get(r.headers["location"]).text
     assert "in corso" in page and "0 aggiornati, 0 falliti, 1 in corso su 1" in page
     assert "hub-a" in page and "hub-b" not in page  # condominium A only
+    live = page[page.index('<div id="progress"') :]  # what refreshes itself every 5 s
+    assert 'hx-trigger="every 5s"' in live[:300]
+    assert f'action="/ota/campaigns/{camp.id}/pause"' in live and 'id="campaign-state"' in live
     token = csrf_of(page)
     base = f"/ota/campaigns/{camp.id}"
     assert c.post(base + "/pause", data={"csrf": "x", "reason": "r"}).status_code == 403
@@ -102,7 +109,8 @@ def test_campaign_created_paused_resumed_and_cancelled_from_its_page(world):
     page = c.get(base).text
     assert "Messa in pausa da Tech: storm tonight" in page and ">Riprendi<" in page
     again = c.post(base + "/pause", data={"csrf": token, "reason": "twice"})
-    assert again.status_code == 409 and "a paused campaign cannot pause" in again.text
+    assert again.status_code == 409
+    assert "Una campagna in pausa non si può mettere in pausa." in again.text
     assert c.post(base + "/resume", data={"csrf": token}).status_code == 303
     assert _campaign(world).state == "running"
     assert c.post(base + "/cancel", data={"csrf": token}).status_code == 303
@@ -125,7 +133,7 @@ def test_a_campaign_that_paused_by_itself_says_why(world):
         campaigns.tick(db, world.settings, utcnow())
         cid = camp.id
     page = c.get(f"/ota/campaigns/{cid}").text
-    assert "Si è fermata da sola: wave 1: 1 of 1 hubs failed" in page
+    assert "Si è fermata da sola: ondata 1: 1 hub su 1 non si sono aggiornati" in page
     assert "tornato alla versione precedente" in page
     assert "0 aggiornati, 1 falliti, 0 in corso su 1" in page
     home = c.get("/ota").text
@@ -171,3 +179,26 @@ def test_caregiver_is_told_monitoring_will_pause_for_an_update(world):
         db.add(d)
         db.commit()
     assert "System update" not in care.get("/care").text  # over: the notice goes
+
+
+def test_every_known_refusal_is_said_in_both_languages_and_others_as_they_are():
+    it, en = i18n.translator("it"), i18n.translator("en")
+    for _pattern, key in otareasons._KNOWN:
+        assert key in i18n._IT and key in i18n._EN, key
+    for word in ("start", "pause", "resume", "cancel"):
+        assert it("ota_verb_" + word) != "ota_verb_" + word != en("ota_verb_" + word)
+    reason = "release 0.3.0 is for micropython-esp32, not cpython-linux"
+    assert (
+        otareasons.say(it, reason)
+        == "La versione 0.3.0 è per micropython-esp32, non per cpython-linux."
+    )
+    assert otareasons.say(en, "bundle larger than 1024 bytes") == (
+        "The bundle file is larger than 1024 bytes."
+    )
+    assert otareasons.say(it, "choose the manifest file") == "Scelga il file del manifesto."
+    assert otareasons.say(en, "a draft campaign cannot resume") == (
+        "A draft campaign cannot be resumed."
+    )
+    new = "a reason fleet.ota learnt after these pages"
+    assert otareasons.say(it, new) == new  # shown as it is, never hidden
+    assert otareasons.say(it, "temporale stanotte") == "temporale stanotte"  # typed by hand
