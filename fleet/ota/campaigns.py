@@ -244,7 +244,8 @@ def _expire(db, settings, c, rows, now):
         if d.deadline is None or held:
             d.deadline = now + timeout
         elif aware(d.deadline) <= now:
-            result = "deferred too long" if d.state == WAITING else "timed out"
+            deferred = d.state == WAITING or d.deferred_since is not None
+            result = "deferred too long" if deferred else "timed out"
             d.detail = f"{result} in state {d.state}"
             d.state, d.result, d.deadline, d.updated_at = FAILED, result, None, now
         db.add(d)

@@ -6,11 +6,15 @@ what its OTA reports (key 9) mean for its deployment, and what `m` and `i` serve
     release_for(db, hub)                         # Release served as m/i, or None
     monitoring_pause(db, resident)               # for caregivers: an update pending
 
-An offer is held back (state "waiting") while an alert of the care circle is open for a
-resident the hub serves (the residents of the flats its sensors are in) or while the hub
-reports emergency events it has not delivered (heartbeat key 10) — at most
-settings.ota_max_deferral_s, then the deployment fails "deferred too long". Outside the
-campaign's maintenance window (local time, settings.timezone) nothing new is offered.
+An offer is held back while an alert of the care circle is open for a resident the hub
+serves (the residents of the flats its sensors are in) or while the hub reports emergency
+events it has not delivered (heartbeat key 10) — at most settings.ota_max_deferral_s, then
+the deployment fails "deferred too long". A hub installs only on an offer that comes
+after its bundle verified (report "downloaded"), so holding the offer back holds the
+install too: before the download the deployment shows "waiting", after it "downloaded"
+with the reason in its detail. Outside the campaign's maintenance window (local time,
+settings.timezone) nothing new is offered; in a paused campaign only hubs whose download
+began are offered (and so may install) their release.
 A deployment is "updated" only once the hub reported "updated" with the release's
 version, its heartbeat shows that version, and telemetry from it was stored after that.
 """
@@ -131,23 +135,17 @@ def _move(settings, d, state, now, detail=None):
 
 def offer(db, settings, hub, now):
     """The heartbeat reply's pending-work map for `hub`, or None (caller commits)."""
-    row = _rows(db, hub.id, OFFERABLE, (RUNNING,))
+    row = _rows(db, hub.id, OFFERABLE, (RUNNING, PAUSED))
     if row is None:
         return None
     d, campaign = row
     fresh = d.state in (IDLE, WAITING)
-    if fresh and not in_window(settings, campaign, now):
+    if fresh and (campaign.state == PAUSED or not in_window(settings, campaign, now)):
         return None
     reason = hold_reason(db, hub)
     if reason is not None:
-        if fresh:
-            since = aware(d.deferred_since) or now
-            d.deferred_since, d.detail, d.updated_at = since, reason, now
-            limit = since + timedelta(seconds=settings.ota_max_deferral_s)
-            if now >= limit:
-                _fail(d, "deferred too long", now)
-            else:
-                d.state, d.deadline = WAITING, limit
+        if d.state in (IDLE, WAITING, DOWNLOADING, DOWNLOADED):
+            _hold(settings, d, reason, now)
             db.add(d)
         return None
     if fresh and (d.state == WAITING or d.offered_at is None):
@@ -155,8 +153,27 @@ def offer(db, settings, hub, now):
         d.deferred_since = None
         _move(settings, d, IDLE, now, "")
         db.add(d)
+    elif d.deferred_since is not None:
+        # Held after its download began: the go now; installing gets a fresh deadline.
+        d.deferred_since = None
+        _move(settings, d, d.state, now, "")
+        db.add(d)
     seq = db.exec(select(Release.seq).where(Release.id == campaign.release_id)).one()
     return {OFFER_SEQ: seq}
+
+
+def _hold(settings, d, reason, now):
+    """No offer, so no install, for `reason`; past the deferral bound, fail."""
+    since = aware(d.deferred_since) or now
+    d.deferred_since, d.detail, d.updated_at = since, reason, now
+    limit = since + timedelta(seconds=settings.ota_max_deferral_s)
+    if now >= limit:
+        _fail(d, "deferred too long", now)
+    elif d.state in (IDLE, WAITING):
+        d.state, d.deadline = WAITING, limit
+    elif d.state == DOWNLOADED:
+        d.deadline = limit  # the hub waits for us, not we for it: the deferral bound rules
+    # DOWNLOADING: the download goes on under its own deadline, then waits as DOWNLOADED.
 
 
 def _valid(report_list):
@@ -189,6 +206,9 @@ def report(db, hub, report_list, now, settings=None):
     if what == "downloading":
         if d.state in (IDLE, WAITING, DOWNLOADING) and (d.state != DOWNLOADING or d.detail != text):
             _move(settings, d, DOWNLOADING, now, text)  # progress: the deadline moves on
+    elif what == "downloaded":
+        if d.state in (IDLE, WAITING, DOWNLOADING):
+            _move(settings, d, DOWNLOADED, now, text)  # verified; installs at the next offer
     elif what == "refused":
         _fail(d, _REFUSED.get(text, "integrity"), now, text)
     elif what == "failed":
