@@ -2,17 +2,26 @@
 code, and a credentials map that finds them by kid (Hub.oscore_id).
 
 What must survive a restart lives in the hub's OscoreState row:
-- the replay window of the hub's requests: written in the same step that accepts a
-  request (before the request is handed on), so a restarted server knows every number
-  it ever accepted. That costs one small UPDATE per request; in exchange no request
-  needs Echo after a restart (RFC 8613 B.1.2 is never needed) and none is accepted twice.
+- the replay window of the hub's requests. A number is struck out in memory when its
+  request is unprotected, and the window reaches the row in the same transaction as
+  the work the request does (HubResource writes it first thing, write_window); no
+  response reusing the request's nonce leaves before the row holds that number
+  (HubContext.protect saves the window in a transaction of its own when the request's
+  transaction did not commit: a refusal, a rate limit, a database error). So a
+  restarted server refuses every request it ever answered, with no Echo round trip
+  (RFC 8613 B.1.2 is never needed), and a request that failed after the window moved
+  either had its number saved or, if even that save failed, is answered with a fresh
+  nonce of ours: a replay of it after a restart can never make us reuse a nonce. One
+  commit per request on the hot path, not two.
+  Saves merge in SQL (a larger top wins, an equal top ORs the bits), so saves that
+  commit out of order never un-strike a number.
 - our sender sequence number: numbers are reserved in chunks of SEQ_CHUNK by an atomic
   UPDATE … RETURNING before use (RFC 8613 B.1.1), so no two contexts, nor a restart,
   ever hand out the same number. Responses normally reuse the request's nonce; our own
   numbers are needed rarely.
 
 One CoAP server process per database: two processes would each keep a replay window in
-memory and overwrite the other's row.
+memory, and a hub's requests could be accepted once by each.
 """
 
 import logging
@@ -20,7 +29,9 @@ import time
 
 from aiocoap import error, oscore
 from aiocoap.credentials import CredentialsMap
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, event, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from fleet import metrics, secrets
 from fleet.models import Hub, OscoreState
@@ -34,11 +45,23 @@ SEQ_CHUNK = 64  # sender sequence numbers reserved per database write
 NEGATIVE_TTL_S = 10.0  # an unknown kid is looked up again after this long
 _NEGATIVE_MAX = 10000
 _STATE = OscoreState.__table__
+# A merge, not an overwrite: windows only grow, so a save carrying an older window (a
+# smaller top, or fewer bits at the same top) than the row's must change nothing.
 _SAVE_WINDOW = (
     update(_STATE)
-    .where(_STATE.c.hub_id == bindparam("pk"))
-    .values(replay_top=bindparam("top"), replay_bits=bindparam("bits"))
+    .where(_STATE.c.hub_id == bindparam("pk"), _STATE.c.replay_top <= bindparam("top"))
+    .values(
+        replay_bits=case(
+            (
+                _STATE.c.replay_top == bindparam("top"),
+                _STATE.c.replay_bits.op("|")(bindparam("bits")),
+            ),
+            else_=bindparam("bits"),
+        ),
+        replay_top=bindparam("top"),
+    )
 )
+_PENDING = "fleet.coap.window"  # Session.info key: (window, state) written, not committed
 
 
 class StateStore:
@@ -58,11 +81,10 @@ class StateStore:
                 return -1, 0
             return row.replay_top, row.replay_bits
 
-    def save_window(self, hub_pk, top, bits):
+    def save_window(self, hub_pk, state):
+        """Merge a window (top, bits) into the row, in a transaction of its own."""
         with self.engine.begin() as conn:
-            done = conn.execute(_SAVE_WINDOW, {"pk": hub_pk, "top": top, "bits": bits})
-        if done.rowcount != 1:  # the row went with a revocation or re-provisioning
-            raise oscore.ContextUnavailable("context was revoked")
+            write(conn, hub_pk, state)
 
     def reserve(self, hub_pk, count):
         """The first of `count` sender sequence numbers that are now ours alone."""
@@ -78,41 +100,67 @@ class StateStore:
         return end - count
 
 
-class _Window:
-    """The replay window as aiocoap's unprotect() uses it, kept as `top` (the highest
-    number accepted, -1 before any) and `bits` (bit i: top - i was accepted). A number
-    is struck out in memory only after the database has it."""
+def write(conn, hub_pk, state):
+    """Merge the window `state` (top, bits) into a hub's row on `conn`, uncommitted.
+    Changes no row when the row already holds it, or the row went with a revocation."""
+    conn.execute(_SAVE_WINDOW, {"pk": hub_pk, "top": state[0], "bits": state[1]})
 
-    def __init__(self, ctx, top, bits):
-        self._ctx = ctx
-        self.top = top
-        self.bits = bits
+
+def _merge(old, new):
+    if new[0] > old[0]:
+        return new
+    if new[0] == old[0]:
+        return old[0], old[1] | new[1]
+    return old
+
+
+def _refuses(state, number):
+    top, bits = state
+    if number > top:
+        return False
+    back = top - number
+    return back >= WINDOW or bool((bits >> back) & 1)
+
+
+class _Window:
+    """The replay window as aiocoap's unprotect() uses it, kept as `state` = (top, bits):
+    top the highest number accepted (-1 before any), bit i set if top - i was accepted.
+    `saved` is the window the database is known to hold (for HubContext.protect)."""
+
+    def __init__(self, top, bits):
+        self.state = self.saved = (top, bits)
 
     def is_initialized(self):
         return True
 
     def is_valid(self, number):
-        if number > self.top:
-            return True
-        back = self.top - number
-        return back < WINDOW and not (self.bits >> back) & 1
+        return not _refuses(self.state, number)
 
     def strike_out(self, number):
-        if number > self.top:
-            shift = number - self.top
-            bits = ((self.bits << shift) & _MASK if shift < WINDOW else 0) | 1
-            top = number
+        top, bits = self.state
+        if number > top:
+            shift = number - top
+            self.state = number, ((bits << shift) & _MASK if shift < WINDOW else 0) | 1
         else:
-            top, bits = self.top, self.bits | 1 << (self.top - number)
-        try:
-            self._ctx.store.save_window(self._ctx.hub_pk, top, bits)
-        except oscore.ContextUnavailable:
-            raise
-        except Exception:
-            log.exception("could not save the replay window of hub %s", self._ctx.hub_id)
-            metrics.rejected.inc(reason="state_unsaved")
-            raise error.ServiceUnavailable("try again later") from None
-        self.top, self.bits = top, bits
+            self.state = top, bits | 1 << (top - number)
+
+    def is_saved(self, number):
+        return _refuses(self.saved, number)
+
+    def saved_as(self, state):
+        self.saved = _merge(self.saved, state)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(db):
+    pending = db.info.pop(_PENDING, None)
+    if pending is not None:
+        pending[0].saved_as(pending[1])
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(db):
+    db.info.pop(_PENDING, None)
 
 
 class HubContext(oscore.CanProtect, oscore.CanUnprotect, oscore.SecurityContextUtils):
@@ -132,7 +180,7 @@ class HubContext(oscore.CanProtect, oscore.CanUnprotect, oscore.SecurityContextU
         self.id_context = None
         self.derive_keys(master_salt, master_secret)
         top, bits = store.load(hub_pk)
-        self.recipient_replay_window = _Window(self, top, bits)
+        self.recipient_replay_window = _Window(top, bits)
         self.sender_sequence_number = 0
         self._seq_limit = 0  # nothing reserved yet
 
@@ -151,6 +199,41 @@ class HubContext(oscore.CanProtect, oscore.CanUnprotect, oscore.SecurityContextU
 
     def post_seqnoincrease(self):
         """Nothing to do: numbers are reserved in the database before they are used."""
+
+    def write_window(self, db):
+        """Write the replay window into the transaction of `db` (a Session) doing this
+        request's work: when that commits, the request's number is saved with it."""
+        window = self.recipient_replay_window
+        state = window.state
+        write(db.connection(), self.hub_pk, state)
+        db.info[_PENDING] = (window, state)
+
+    def window_pending(self, db):
+        """True while the window written by write_window is neither committed nor rolled
+        back."""
+        return _PENDING in db.info
+
+    def protect(self, message, request_id=None, **kwargs):
+        # A response reuses its request's nonce only once the database holds the
+        # request's number: else a restarted server could accept the same request again
+        # and seal a different response under the same nonce.
+        if request_id is not None and request_id.can_reuse_nonce:
+            window = self.recipient_replay_window
+            if not window.is_saved(int.from_bytes(request_id.partial_iv, "big")):
+                state = window.state
+                try:
+                    self.store.save_window(self.hub_pk, state)
+                except Exception:
+                    log.exception("could not save the replay window of hub %s", self.hub_id)
+                    metrics.rejected.inc(reason="state_unsaved")
+                    request_id.can_reuse_nonce = False  # a fresh nonce of ours instead
+                else:
+                    window.saved_as(state)
+        try:
+            return super().protect(message, request_id, **kwargs)
+        except SQLAlchemyError:  # no sender number could be reserved either
+            log.exception("could not reserve sequence numbers for hub %s", self.hub_id)
+            raise error.ServiceUnavailable("try again later") from None
 
     def unprotect(self, protected_message, request_id=None):
         try:

@@ -97,7 +97,12 @@ class HubResource(resource.Resource):
                     metrics.rejected.inc(reason="revoked")
                     return _reply(Code.UNAUTHORIZED, b"hub not enrolled")
                 metrics.received.inc(resource=self.name)
-                return self.handle(db, hub, request)
+                # The window goes in with this request's work: one commit, not two.
+                ctx.write_window(db)
+                reply = self.handle(db, hub, request)
+                if ctx.window_pending(db):  # a handler that wrote nothing else
+                    db.commit()
+                return reply
         except SQLAlchemyError:
             log.exception("database unavailable while serving hub %s", ctx.hub_id)
             metrics.rejected.inc(reason="database")

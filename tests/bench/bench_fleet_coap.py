@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import aiocoap  # noqa: E402
 import aiocoap.resource as resource  # noqa: E402
-from sqlalchemy import func, text  # noqa: E402
+from sqlalchemy import event, func, text  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from fleet.coap import CoapServer  # noqa: E402
@@ -171,15 +171,19 @@ async def main(args):
         answered, _, secs = await ceiling(hubs, n, w)
         plain = answered / secs
         print(f"aiocoap no-op ceiling (plain CoAP, empty resource): {plain:8.0f} responses/s")
+        commits = [0]
+        event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
         server = CoapServer(settings, engine)
         port = await server.start()
         try:
             ctxs = [Context(ms, sid, b"", salt) for _, sid, ms, salt in hubs]
             wires = build_requests(hubs, ctxs, n, 1, 0, plain=False)
+            commits[0] = 0
             answered, ok, secs = await run_client(port, wires, w)
             full = ok / secs
             print(f"telemetry, 1 record, OSCORE -> validate -> DB: {full:8.0f} messages/s")
             print(f"  ratio to the no-op ceiling: {full / plain:.2f} ({ok}/{n} stored 2.04)")
+            print(f"  database commits per message: {commits[0] / max(1, ok):.2f}")
             wires = build_requests(hubs, ctxs, n, 10, 10**6, plain=False)
             answered, ok10, secs = await run_client(port, wires, w)
             print(

@@ -182,3 +182,73 @@ async def test_invalid_utf8_options_are_answered_without_tracebacks(
     assert metrics.rejected.value(reason="malformed") - before == 4
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert sum("malformed" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_a_refused_request_is_refused_as_a_replay_after_a_restart(db_url, engine, tmp_path):
+    # Its transaction rolled back (unknown sensor), so the window was saved on its own
+    # before the 4.00 went out under the request's nonce.
+    settings = make_settings(db_url)
+    ident = add_hub(engine, settings)
+    hub = RawHub(aiocoap_context(tmp_path / "hub", ident), 0)
+    try:
+        async with running(settings, engine) as server:
+            hub.sock.connect(("127.0.0.1", server.port))
+            body = pack("hub-a", senml.reading("ghost", "motion", True))
+            wire, request_id = hub.protect(Code.POST, "t", body, query=("s=1",))
+            outer = await hub.send_raw(wire)
+            assert outer.opt.oscore == b""  # the request's nonce, reused
+            assert hub.open(outer, request_id).code == Code.BAD_REQUEST
+        async with running(settings, engine) as server:
+            hub.sock.connect(("127.0.0.1", server.port))
+            resp = await hub.send_raw(wire)
+            assert resp.code == Code.UNAUTHORIZED and resp.opt.oscore is None
+    finally:
+        hub.close()
+
+
+async def test_an_unsaved_window_means_a_fresh_nonce(db_url, engine, tmp_path, monkeypatch):
+    # The request's own transaction rolled back and the window's save failed too: the
+    # answer must not reuse the request's nonce, which a restarted server might accept.
+    settings = make_settings(db_url)
+    ident = add_hub(engine, settings)
+
+    def unavailable(self, hub_pk, state):
+        raise OSError("database gone")
+
+    before = metrics.rejected.value(reason="state_unsaved")
+    async with running(settings, engine) as server:
+        hub = RawHub(aiocoap_context(tmp_path / "hub", ident), server.port)
+        try:
+            inner, _ = await hub.request(Code.POST, "t", motion(), query=("s=1",))
+            assert inner.code == Code.CHANGED  # the hub is online now
+            monkeypatch.setattr(StateStore, "save_window", unavailable)
+            body = pack("hub-a", senml.reading("ghost", "motion", True))
+            wire, request_id = hub.protect(Code.POST, "t", body, query=("s=2",))
+            outer = await hub.send_raw(wire)
+            assert outer.opt.oscore not in (None, b"")  # carries a Partial IV of ours
+            assert hub.open(outer, request_id).code == Code.BAD_REQUEST
+            # Stored telemetry commits its window with it: no separate save is needed.
+            inner, _ = await hub.request(Code.POST, "t", motion(False), query=("s=3",))
+            assert inner.code == Code.CHANGED
+        finally:
+            hub.close()
+    assert metrics.rejected.value(reason="state_unsaved") - before == 1
+
+
+def test_window_saves_merge_whatever_order_they_commit_in(db_url, engine):
+    settings = make_settings(db_url)
+    ident = add_hub(engine, settings)
+    with session(engine) as db:
+        pk = db.exec(select(Hub.id)).one()
+    store = StateStore(engine)
+    args = (store, pk, "hub-a", ident["sid"], ident["ms"], ident["salt"])
+    HubContext(*args)  # makes the row
+    store.save_window(pk, (40, 0b101))  # 40 and 38
+    store.save_window(pk, (40, 0b010))  # 39, saved by a transaction that began earlier
+    store.save_window(pk, (35, 0b1))  # an older window committing last changes nothing
+    window = HubContext(*args).recipient_replay_window
+    assert [n for n in range(30, 42) if not window.is_valid(n)] == list(range(30, 41))[-3:]
+    assert window.is_valid(41) and window.is_valid(37) and window.is_valid(35)
+    store.save_window(pk, (80, 0b1))  # a larger top wins: 40 is now beyond the window
+    window = HubContext(*args).recipient_replay_window
+    assert not window.is_valid(80) and not window.is_valid(40) and window.is_valid(79)
