@@ -17,8 +17,11 @@ from fleet.models import (
     TECHNICIAN,
     VOLUNTEER,
     AuditLog,
+    Campaign,
     Condominium,
+    Deployment,
     Hub,
+    Release,
     Sensor,
     utcnow,
 )
@@ -32,6 +35,7 @@ Technician = Annotated[Page, Depends(page_for(ADMIN, TECHNICIAN))]
 HubViewer = Annotated[Page, Depends(page_for(ADMIN, TECHNICIAN, VOLUNTEER))]
 STATES = ("provisioned", "claimed", "online", "offline", "revoked")
 HISTORY = 50
+UPDATES = 10  # the hub's latest deployments shown
 
 
 def _int(text):
@@ -150,6 +154,7 @@ def hub_detail(hub_pk: int, page: HubViewer, span: str = "24h"):
         now = utcnow()
         start = now - SPANS[span]
         charts = health_charts(health.history(db, hub, start), start, SPANS[span])
+        updates = _updates(db, hub) if page.user.role in (ADMIN, TECHNICIAN) else []
         return page.render(
             "hub.html",
             hub=hub,
@@ -163,4 +168,18 @@ def hub_detail(hub_pk: int, page: HubViewer, span: str = "24h"):
             bench=hub.state == PROVISIONED,
             sensor_health=sensor_health,
             hub_health=hub_health,
+            updates=updates,
         )
+
+
+def _updates(db, hub):
+    """[(deployment, campaign, release)]: the hub's latest updates, newest first (the
+    OTA pages are technicians' and admins', so only they see these)."""
+    return db.exec(
+        select(Deployment, Campaign, Release)
+        .join(Campaign, Campaign.id == Deployment.campaign_id)
+        .join(Release, Release.id == Campaign.release_id)
+        .where(Deployment.hub_id == hub.id)
+        .order_by(Deployment.id.desc())
+        .limit(UPDATES)
+    ).all()

@@ -672,6 +672,7 @@ _IT.update(
         "ota_r_choose_release": "Scelga una versione.",
         "ota_r_by_hand": "in pausa a mano",
         "ota_r_wave_failed": "ondata {wave}: {failed} hub su {hubs} non si sono aggiornati",
+        "hub_no_updates": "Nessun aggiornamento per questo hub.",
     }
 )
 _EN.update(
@@ -706,5 +707,6 @@ _EN.update(
         "ota_r_choose_release": "Please choose a release.",
         "ota_r_by_hand": "paused by hand",
         "ota_r_wave_failed": "wave {wave}: {failed} of {hubs} hubs failed",
+        "hub_no_updates": "No updates for this hub.",
     }
 )

@@ -17,7 +17,7 @@ from fleet.ota import campaigns, deployments
 from fleet.web import i18n, otareasons
 from tests.fleet import ota_support
 from tests.fleet.api_support import make_settings, seed
-from tests.fleet.test_web import browser, csrf_of
+from tests.fleet.test_web import _hub_pk, browser, csrf_of
 
 HW = "micropython-esp32"  # the seeded hubs' class (Hub.hardware "esp32")
 
@@ -202,3 +202,27 @@ def test_every_known_refusal_is_said_in_both_languages_and_others_as_they_are():
     new = "a reason fleet.ota learnt after these pages"
     assert otareasons.say(it, new) == new  # shown as it is, never hidden
     assert otareasons.say(it, "temporale stanotte") == "temporale stanotte"  # typed by hand
+
+
+def test_the_hub_page_lists_its_updates_for_technicians_only(world):
+    tech = browser(world, "tech")
+    _upload(tech, world, 10)
+    with session(world.engine) as db:
+        hub = db.exec(select(Hub).where(Hub.hub_id == "hub-a")).one()
+        camp = campaigns.create(db, None, _release_id(world, 10), hub_ids=["hub-a"], name="Estate")
+        campaigns.start(db, None, camp.id)
+        d = db.exec(select(Deployment).where(Deployment.campaign_id == camp.id)).one()
+        d.state, d.result, d.detail = "failed", "rolled back", "0.2.0"
+        db.add(d)
+        db.commit()
+        hub_pk, cid = hub.id, camp.id
+    page = tech.get(f"/hubs/{hub_pk}").text
+    section = page[page.index('id="hub-updates"') :]
+    row = section[section.index(f'data-campaign="{cid}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/ota/campaigns/{cid}"' in row and "Estate" in row
+    assert "fallito" in row and "tornato alla versione precedente" in row and "0.2.0" in row
+    other = tech.get(f"/hubs/{_hub_pk(world, 'hub-b')}").text
+    assert "Nessun aggiornamento per questo hub." in other
+    vol = browser(world, "vol").get(f"/hubs/{hub_pk}").text  # no OTA pages for volunteers
+    assert "pir1" in vol and 'id="hub-updates"' not in vol and "/ota/campaigns/" not in vol
