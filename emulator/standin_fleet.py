@@ -2,8 +2,10 @@
 what they choose: an aiocoap server with aiocoap's own OSCORE, one security context per
 enrolled hub, serving `t`, `hb`, `c` and the OTA resources `m` and `i` as
 protocol/README.md defines them. It offers whatever `offer()` is given, at once and
-without the real fleet's campaigns, safety gating or deployment states (fleet/ota/;
-protocol/README.md "OTA" lists the differences).
+without the real fleet's campaigns or deployment states (fleet/ota/; protocol/README.md
+"OTA" lists the differences). Like the real fleet it holds the offer back (no reply key
+3, so no install) while the hub's heartbeat says it holds emergencies (key 10) or while a
+test holds it with `hold()`, standing in for an alert open for one of its residents.
 
     fleet = StandinFleet(state_dir)
     ident = fleet.enrol("hub-1", port=relay_port)        # -> identity map for the hub
@@ -12,6 +14,7 @@ protocol/README.md "OTA" lists the differences).
     port = await fleet.start()                            # 127.0.0.1, a free port
     await fleet.wait_for(lambda: fleet.events("hub-1", "panic"), timeout=5)
     fleet.offer("hub-1", manifest, bundle)   # a release (tools/release.py) in hb replies
+    fleet.hold("hub-1", True)                 # no offer in replies: m/i served, no install
     await fleet.stop()
 
 Telemetry is stored once per (hub, s) in memory (`records`) and appended to
@@ -118,7 +121,7 @@ class _Heartbeat(resource.Resource):
         if cfg is not None:
             reply[2] = cfg["v"]
         offer = self.fleet.offers.get(hub)
-        if offer is not None:
+        if offer is not None and hub not in self.fleet.holds and not beat.get(10):
             reply[3] = {1: offer["seq"]}
         return aiocoap.Message(code=aiocoap.CHANGED, payload=cbor.dumps(reply), content_format=60)
 
@@ -189,6 +192,7 @@ class StandinFleet:
         self.configs = {}  # hub -> configuration map
         self.config_gets = []  # (hub, ETags the hub sent)
         self.offers = {}  # hub -> {"seq", "m": signed manifest, "i": bundle}
+        self.holds = set()  # hubs whose offer is held back (see hold())
         self.ota_gets = []  # (hub, "m" or "i", block number) of every OTA request
         self._creds = CredentialsMap()
         self._server = None
@@ -251,6 +255,14 @@ class StandinFleet:
         seq = cbor.loads(payload)[2]
         self.offers[hub_id] = {"seq": seq, "m": bytes(manifest), "i": bytes(bundle)}
         return seq
+
+    def hold(self, hub_id, on=True):
+        """Hold a hub's offer back (as the real fleet does while an alert is open for a
+        resident it serves): `m` and `i` are still served, but no reply says go."""
+        if on:
+            self.holds.add(hub_id)
+        else:
+            self.holds.discard(hub_id)
 
     def withdraw(self, hub_id):
         self.offers.pop(hub_id, None)
