@@ -178,7 +178,7 @@ def source_version(firmware=None):
 def app_files(implementation, version, firmware=None, protocol=None):
     """{path on the hub: bytes} of the application for a hub running `implementation`."""
     firmware = Path(firmware or ROOT / "firmware")
-    hw = "micropython-esp32" if implementation == "micropython" else "cpython-emulator"
+    hw = "micropython-esp32" if implementation == "micropython" else "cpython-linux"
     try:
         files = release.collect(firmware, protocol or ROOT / "protocol", hw, version)
     except release.ReleaseError as e:
