@@ -3,12 +3,22 @@
 for a resident the hub serves, or the hub holds emergency events — after the download
 began as well as before it — for at most ota_max_deferral_s."""
 
+from datetime import timedelta
+
 from sqlmodel import select
 
 from fleet.db import session
-from fleet.models import ALERT_RESOLVED, Alert, Deployment, Resident
+from fleet.models import ALERT_RESOLVED, Alert, Deployment, Hub, Resident
 from fleet.ota import campaigns, deployments
-from tests.fleet.ota_support import add_hubs, at, campaign, open_alert, serve_flat, upload
+from tests.fleet.ota_support import (
+    add_hubs,
+    at,
+    campaign,
+    open_alert,
+    serve_flat,
+    telemetry,
+    upload,
+)
 from tests.fleet.test_ota_campaigns import (  # noqa: F401  (fixtures)
     beat,
     key,
@@ -104,3 +114,33 @@ def test_a_paused_campaign_lets_a_download_under_way_install(engine, settings, w
         campaigns.pause(db, None, 1, "by hand")
     assert 3 not in beat(engine, settings, "h1", at(2))  # not begun: nothing new
     assert 3 in beat(engine, settings, "h0", at(2), report=["downloaded", 2, "0.2.0"])
+
+
+def test_caregivers_are_told_the_pause_the_release_has_cost_so_far(engine, settings, world, key):  # noqa: F811
+    with session(engine) as db:
+        h0, h1 = add_hubs(db, 2, world.condo_a)
+        serve_flat(db, h1, world.flat_a)  # Anna's hub updates second
+        campaign(db, settings, upload(db, settings, key, 2), waves=(100,))
+
+    def told():
+        with session(engine) as db:
+            return deployments.monitoring_pause(db, db.get(Resident, world.anna))
+
+    downloaded(engine, settings, "h1", 0)
+    assert told()["expected_pause_s"] == deployments.EXPECTED_PAUSE_S  # nothing measured yet
+    downloaded(engine, settings, "h0", 0)
+    go = at(2)
+    assert 3 in beat(engine, settings, "h0", go, report=["downloaded", 2, "0.2.0"])
+    # The new copy's first heartbeat 23 s after the reply that said go.
+    new = go + timedelta(seconds=23)
+    beat(engine, settings, "h0", new, version="0.2.0", report=["updating", 2, "0.2.0"])
+    beat(engine, settings, "h0", new + timedelta(seconds=5), version="0.2.0",
+         report=["updated", 2, "0.2.0"])  # fmt: skip
+    with session(engine) as db:
+        telemetry(db, db.get(Hub, h0.id), 7, new + timedelta(seconds=6))
+    beat(engine, settings, "h0", new + timedelta(seconds=7), version="0.2.0",
+         report=["updated", 2, "0.2.0"])  # fmt: skip
+    assert states(engine)["h0"] == ("updated", "")
+    with session(engine) as db:
+        assert deployments.measured_pause_s(db, 1) == 23
+    assert told() == {"state": "downloaded", "expected_pause_s": 25, "since": at(0)}
