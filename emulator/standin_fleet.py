@@ -85,6 +85,8 @@ class _Telemetry(resource.Resource):
 
     async def render_post(self, request):
         hub = _hub_of(request)
+        if hub in self.fleet.refusing:
+            raise aiocoap.error.ServiceUnavailable("telemetry refused for a test")
         seq = None
         for q in request.opt.uri_query:
             if q.startswith("s="):
@@ -193,6 +195,7 @@ class StandinFleet:
         self.config_gets = []  # (hub, ETags the hub sent)
         self.offers = {}  # hub -> {"seq", "m": signed manifest, "i": bundle}
         self.holds = set()  # hubs whose offer is held back (see hold())
+        self.refusing = set()  # hubs whose telemetry is answered 5.03: it stays queued
         self.ota_gets = []  # (hub, "m" or "i", block number) of every OTA request
         self._creds = CredentialsMap()
         self._server = None

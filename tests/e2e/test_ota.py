@@ -200,3 +200,21 @@ async def test_power_cuts_resume_and_end_on_the_new_version(make_world, key):
     assert len(before) + len(after) <= blocks + 4  # at most one repeat per cut
     assert len(w.gets("m")) <= 2 * 4  # the saved manifest is not fetched again
     assert (w.hub.dir / "flash" / "ota.state").read_text() == "app0 . ok"
+
+
+async def test_an_undelivered_emergency_holds_the_install_until_delivered(make_world, key):
+    w = await make_world()
+    cose, bundle, _ = release.build(key, "0.2.0", 2, HW, trial=(2, 60))
+    w.fleet.refusing.add(HUB)  # the fleet takes no telemetry for now
+    w.fleet.offer(HUB, cose, bundle)
+    await w.fleet.wait_for(lambda: w.gets("i"), 20)
+    w.hub.send("press_panic")  # queued on flash, undelivered: heartbeat key 10 says 1
+    await w.until_beat(lambda b: b.get(9) == ["downloaded", 2, "0.2.0"] and b[10] == 1, 30,
+                       "the verified bundle, held")  # fmt: skip
+    n = len(w.beats())
+    await w.fleet.wait_for(lambda: len(w.beats()) >= n + 2, 10)  # two more replies, no go
+    assert w.resets == [] and not (w.hub.dir / "flash" / "ota.state").exists()
+    w.fleet.refusing.discard(HUB)
+    assert await w.fleet.wait_for(lambda: w.fleet.events(HUB, "panic"), 30)
+    await w.until_beat(lambda b: b.get(9) == ["updated", 2, "0.2.0"], 60, "the update")
+    assert len(w.resets) == 1
