@@ -1,12 +1,19 @@
 """Database engine and sessions: SQLite (a file, WAL mode) by default, PostgreSQL when
 FLEET_DATABASE_URL says postgresql+psycopg://…. The schema is made by Alembic only."""
 
+import time
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# A pooled PostgreSQL connection idle this long is pinged before it is handed out. Not
+# every checkout, as pool_pre_ping would: the CoAP endpoint checks out a connection or
+# two per message, and a ping is a round trip as dear as a statement. A connection used
+# within this time that died with a server restart fails one statement; SQLAlchemy then
+# sees the disconnect and replaces the pool's older connections.
+IDLE_PING_S = 5.0
 
 
 def make_engine(url):
@@ -25,7 +32,23 @@ def make_engine(url):
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(conn, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(conn)
+        except Exception as e:
+            raise exc.DisconnectionError("connection lost while idle") from e  # pool retries
+
+    return engine
 
 
 def migrate(url):
