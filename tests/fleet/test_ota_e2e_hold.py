@@ -1,7 +1,8 @@
 """End to end through the REAL fleet (the set-up of tests/fleet/test_ota_e2e.py): an alert
 opens for a resident the hub serves while the hub downloads an update. The hub finishes
 the download and verifies it, but installs nothing while the alert is open; once it is
-resolved the hub installs, boots the new copy, and the deployment ends "updated"."""
+resolved the hub installs, boots the new copy, and the deployment ends "updated"; the
+pause it cost is what the fleet then tells caregivers."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from sqlmodel import select
 
 from fleet.db import session
 from fleet.models import ALERT_RESOLVED, Alert, Flat, Hub, Resident, Sensor
-from fleet.ota import campaigns, releases
+from fleet.ota import campaigns, deployments, releases
 from tests.fleet.ota_support import open_alert
 from tests.fleet.test_ota_e2e import HW, site  # noqa: F401  (the fixture)
 from tools import release
@@ -57,3 +58,8 @@ async def test_an_alert_opened_mid_download_holds_the_install_until_resolved(sit
         db.commit()
     await site.until(lambda: site.deployment().state == "updated", 90, "the update")
     assert site.resets == 1 and site.deployment().result == ""
+    # What caregivers of the next hubs are told: this update's pause, as measured.
+    with session(site.engine) as db:
+        pause = deployments.measured_pause_s(db, rel.id)
+    print(f"\nmonitoring paused {pause:.1f} s for the update (heartbeats)")
+    assert 0 < pause < 60
