@@ -5,6 +5,7 @@ what its OTA reports (key 9) mean for its deployment, and what `m` and `i` serve
     report(db, hub, [state, seq, detail], now)   # heartbeat key 9
     release_for(db, hub)                         # Release served as m/i, or None
     monitoring_pause(db, resident)               # for caregivers: an update pending
+    measured_pause_s(db, release_id)             # what its updates cost so far, or None
 
 An offer is held back while an alert of the care circle is open for a resident the hub
 serves (the residents of the flats its sensors are in) or while the hub reports emergency
@@ -320,7 +321,8 @@ def measured_pause_s(db, release_id):
     saw them, or None before any hub finished it: the median, over the last few hubs
     updated, of the gap from the old version's last heartbeat (the reply that said go,
     after which the hub installs and resets) to the new version's first (sent as it
-    starts, with its sensor tasks)."""
+    starts, with its sensor tasks). Wired alarms are watched again from then on; a
+    periodic reading comes within its own interval after that."""
     version = db.get(Release, release_id).version
     done = db.exec(
         select(Deployment.hub_id, Deployment.offered_at)
