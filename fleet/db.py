@@ -14,6 +14,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # within this time that died with a server restart fails one statement; SQLAlchemy then
 # sees the disconnect and replaces the pool's older connections.
 IDLE_PING_S = 5.0
+POOL_SIZE = 10
 
 
 def make_engine(url):
@@ -32,7 +33,9 @@ def make_engine(url):
             cur.close()
 
         return engine
-    engine = create_engine(url)
+    # Kept open: the CoAP endpoint's threads (coap/server.py DB_THREADS), uvicorn's
+    # worker threads and the alert runner each hold one at a time.
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=2 * POOL_SIZE)
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_conn, record):

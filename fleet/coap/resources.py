@@ -84,7 +84,7 @@ class HubResource(resource.Resource):
         if wait:
             metrics.rejected.inc(reason="rate_limited")
             return _reply(Code.TOO_MANY_REQUESTS, b"slow down", max(1, math.ceil(wait)))
-        return await self.server.run_db(self._serve, ctx, request)
+        return await self.server.run_db(self._serve, ctx, request, key=ctx.hub_pk)
 
     def _serve(self, ctx, request):
         """The request's database work, on the server's database thread."""

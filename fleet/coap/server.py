@@ -32,6 +32,7 @@ from fleet.ota import campaigns
 from fleet.services import enrolment, health
 
 log = logging.getLogger("fleet.coap")
+DB_THREADS = 4  # PostgreSQL: transactions of different hubs in flight at once
 
 
 class CoapServer:
@@ -46,7 +47,8 @@ class CoapServer:
         )
         self.release_files = resources.ReleaseFiles()
         self.port = None
-        self._db = None  # the database thread, while running
+        self._db = None  # the database threads, while running
+        self._order = {}  # hub pk -> asyncio.Lock: a hub's requests one at a time
         self._context = None
         self._sweeper = None
         self._ota = None
@@ -58,15 +60,23 @@ class CoapServer:
     def _forget(self, hub_id, oscore_id):
         self.credentials.forget(hub_id, oscore_id)
 
-    async def run_db(self, fn, *args):
-        """fn(*args) on the database thread (on the loop for SQLite); its result."""
+    async def run_db(self, fn, *args, key=None):
+        """fn(*args) on a database thread (on the loop for SQLite); its result. Calls with
+        the same `key` (a hub) run one at a time, in the order they were made."""
         if self._db is None:
             return fn(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+        loop = asyncio.get_running_loop()
+        if key is None:
+            return await loop.run_in_executor(self._db, fn, *args)
+        lock = self._order.get(key)
+        if lock is None:
+            lock = self._order[key] = asyncio.Lock()  # FIFO: waiters go in arrival order
+        async with lock:
+            return await loop.run_in_executor(self._db, fn, *args)
 
     async def start(self):
         if self.engine.dialect.name != "sqlite":
-            self._db = ThreadPoolExecutor(1, thread_name_prefix="fleet-coap-db")
+            self._db = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="fleet-coap-db")
         site = OscoreSiteWrapper(resources.site(self), self.credentials)
         host, port = self.settings.coap_host, self.settings.coap_port
         # UDP only: aiocoap would also open CoAP over TCP and WebSockets by default.
@@ -123,5 +133,5 @@ class CoapServer:
             await self._context.shutdown()
             self._context = None
         if self._db is not None:
-            self._db.shutdown()  # waits for the work in hand: at most one transaction
+            self._db.shutdown()  # waits for the transactions in hand
             self._db = None
