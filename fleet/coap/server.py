@@ -9,12 +9,14 @@ the database (context.py), the datagram guard (guard.py) and the hub resources
 
 It runs on the caller's event loop, beside uvicorn in `python -m fleet`. Each request
 is one transaction and one commit, its replay window included (context.py). On
-PostgreSQL the database work of requests, sweeps and OTA ticks runs on one thread of its
-own (run_db), in the order it arrived: the loop unprotects and answers other requests
-while a statement is on its way to the server, and one thread keeps a hub's requests in
-order and never has two CoAP transactions contend for a row. On SQLite it runs on the
-loop: SQLite's work is all in this process, under the GIL, so a thread only adds
-hand-overs (measured: 395 against 519 messages/s in tests/bench/bench_fleet_coap.py).
+PostgreSQL the database work of requests, sweeps and OTA ticks runs on DB_THREADS
+threads (run_db): the loop unprotects and answers other requests, and other hubs'
+transactions proceed, while a statement is on its way to the server, which is where a
+PostgreSQL request spends most of its time. A hub's own requests still run one at a
+time in the order they arrived (a FIFO lock per hub), so two transactions of one hub
+never contend for its rows and its packs are stored in order. On SQLite it all runs on
+the loop: SQLite's work is in this process, under the GIL, and a thread measured slower
+(tests/bench/bench_fleet_coap.py).
 """
 
 import asyncio
