@@ -8,10 +8,14 @@ stored telemetry.
 
 Loaded engines are cached per database engine and resident; RuleState.version tells a
 cached one it is stale (another process or a rolled-back save). Every change of an
-engine is saved with the alert changes it caused, in one transaction.
+engine is saved with the alert changes it caused, in one transaction. A cached Engine is
+one object shared by every thread (CoAP's database threads, HTTP workers, the runner on
+the loop), so the functions that feed or change engines run one at a time.
 """
 
+import functools
 import logging
+import threading
 import weakref
 from datetime import UTC, datetime
 
@@ -31,6 +35,16 @@ _ALARM_STATES = ("panic", "fall", "smoke", "gas", "water")
 _READINGS = ("temperature", "battery")  # the readings the rules use
 _FED = "fed"  # RuleState.snapshot key: see fed_at()
 _cache = weakref.WeakKeyDictionary()  # sqlalchemy Engine -> {resident id: (version, Engine)}
+_engines_lock = threading.RLock()
+
+
+def _one_at_a_time(fn):
+    @functools.wraps(fn)
+    def locked(*args, **kw):
+        with _engines_lock:
+            return fn(*args, **kw)
+
+    return locked
 
 
 def _epoch(when):
@@ -113,6 +127,7 @@ def _observation(row, sensor):
     return Observation(row["t"], kind, room, value, sid)
 
 
+@_one_at_a_time
 def observe_stored(db, hub, readings, events, now):
     """Feed new Reading/Event rows (store_pack's dicts) of one receipt to the engines of
     the residents of the flats their sensors are in, and apply what changes. `now` is the
@@ -159,6 +174,7 @@ def observe_stored(db, hub, readings, events, now):
     return opened
 
 
+@_one_at_a_time
 def replay(db, since):
     """Feed the engines what they missed: telemetry received after `since` that a
     resident's engine has not seen (its receipt is newer than the engine's mark), receipt
@@ -247,6 +263,7 @@ def _health(db, resident):
     return (as_utc(seen) if seen is not None else None), health
 
 
+@_one_at_a_time
 def evaluate_due(db, now):
     """Evaluate every engine whose next_due has come; commits once per resident."""
     opened = []
@@ -262,6 +279,7 @@ def evaluate_due(db, now):
     return opened
 
 
+@_one_at_a_time
 def resolve_condition(db, alert, now):
     """Tell the resident's engine a person closed `alert` (not committed)."""
     resident = db.get(Resident, alert.resident_id)

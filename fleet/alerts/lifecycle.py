@@ -179,10 +179,13 @@ def resolve(db, alert, user, now, reason, note=""):
 
     if alert.state == ALERT_RESOLVED:
         return alert
+    # The engine first, before this transaction writes anything: engines change one at
+    # a time (engines.py), and waiting for that while holding database locks could
+    # stall a writer that holds the engines.
+    resolve_condition(db, alert, now)
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = now, user.id
     _close(db, alert, user, now, reason, note)
-    resolve_condition(db, alert, now)
     return alert
 
 
