@@ -14,7 +14,7 @@ a hub on its serial port (tools/devicecli.py):
     portineria doctor --port DEV
     portineria flash --port DEV --image FIRMWARE.bin [--baud N] [--no-erase]
     portineria emulate HUB_DIR          (an emulated hub on a pty, to try the tools on)
-over-the-air updates (tools/otacli.py):
+over-the-air updates (tools/otacli.py, tools/rolloutcli.py):
     portineria release keygen|pubkey|trust|build|upload|list ...
     portineria rollout create|status|start|pause|resume|cancel ...
 
@@ -28,7 +28,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from tools import devicecli, enrolcli, otacli
+from tools import devicecli, enrolcli, otacli, rolloutcli
 from tools.cliopts import JsonOpt, Opts
 from tools.errors import ToolError
 
@@ -43,7 +43,7 @@ app = typer.Typer(
 app.add_typer(enrolcli.commands)
 app.add_typer(devicecli.commands)
 app.add_typer(otacli.release_app, name="release")
-app.add_typer(otacli.rollout_app, name="rollout")
+app.add_typer(rolloutcli.rollout_app, name="rollout")
 
 
 @app.callback()
