@@ -1,6 +1,10 @@
 """Users (admin only, except /users/me). A user is never deleted — their name stays on
 the audit log — but deactivated, which also ends their sessions and tokens. Password
-hashes are never returned or audited."""
+hashes are never returned or audited.
+
+A user created without a password gets none (no login) and a single-use invitation link,
+returned once, with which they choose their own at /invite/{token} (fleet.web.invite), as
+on the admin page; POST /users/{id}/invite makes a fresh link."""
 
 from typing import Annotated, Literal
 
@@ -10,12 +14,14 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from fleet import security
-from fleet.api.deps import CurrentUser, SessionDep, UTCDatetime, require
+from fleet.api.deps import CurrentUser, SessionDep, UTCDatetime, get_settings, require
 from fleet.models import ADMIN, AuthToken, Condominium, User, VolunteerCondominium
 from fleet.services.audit import audit, changes
+from fleet.settings import Settings
 
 router = APIRouter(prefix="/users", tags=["users"])
 Admin = Annotated[User, Depends(require(ADMIN))]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 Role = Literal["admin", "technician", "volunteer", "caregiver"]
 
 
@@ -41,7 +47,12 @@ class UserBase(BaseModel):
 
 
 class UserCreate(UserBase):
-    password: str = Field(min_length=12, max_length=1024)
+    password: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=1024,
+        description="left out: no password yet, and an invitation link in the answer",
+    )
     condominium_ids: list[int] = Field(
         default_factory=list, description="for volunteers: the condominiums they look after"
     )
@@ -68,6 +79,15 @@ class UserPublic(UserBase):
     active: bool
     created_at: UTCDatetime
     condominium_ids: list[int]
+
+
+class Invitation(BaseModel):
+    url: str = Field(description="works once, until expires_at; shown only in this answer")
+    expires_at: UTCDatetime
+
+
+class UserCreated(UserPublic):
+    invitation: Invitation | None = None
 
 
 def _condo_ids(db, user):
@@ -120,6 +140,15 @@ def _end_sessions(db, user):
     db.exec(delete(AuthToken).where(AuthToken.user_id == user.id))
 
 
+def invitation(db, settings, admin, user):
+    """A fresh invitation for `user` (any earlier one stops working), audited as made by
+    `admin`; the caller commits."""
+    token, row = security.invite(db, settings, user)
+    audit(db, admin, "invite", "user", user.id, expires_at=row.expires_at.isoformat())
+    url = settings.public_url.rstrip("/") + "/invite/" + token
+    return Invitation(url=url, expires_at=row.expires_at)
+
+
 @router.get("/me", response_model=UserPublic, summary="Who am I")
 def me(db: SessionDep, user: CurrentUser):
     """Your own profile. Any logged-in user."""
@@ -150,18 +179,22 @@ def list_users(db: SessionDep, _admin: Admin):
     return [user_public(db, u) for u in db.exec(select(User).order_by(User.id)).all()]
 
 
-@router.post("", response_model=UserPublic, status_code=201, summary="Create a user")
-def create_user(body: UserCreate, db: SessionDep, admin: Admin):
-    """Roles: admin."""
+@router.post("", response_model=UserCreated, status_code=201, summary="Create a user")
+def create_user(body: UserCreate, db: SessionDep, admin: Admin, settings: SettingsDep):
+    """With a password, which the admin hands over; without one, the answer's `invitation`
+    holds a link with which the user sets their own. Roles: admin."""
     _email_free(db, body.email)
     data = body.model_dump(exclude={"password", "condominium_ids"})
-    user = User(**data, password_hash=security.hash_password(body.password))
+    # "" matches no password (security.verify_password): no login until invited.
+    password_hash = "" if body.password is None else security.hash_password(body.password)
+    user = User(**data, password_hash=password_hash)
     db.add(user)
     db.flush()
     _set_condos(db, user, body.condominium_ids)
     audit(db, admin, "create", "user", user.id, **data, condominium_ids=body.condominium_ids)
+    link = None if body.password is not None else invitation(db, settings, admin, user)
     db.commit()
-    return user_public(db, user)
+    return UserCreated(**user_public(db, user).model_dump(), invitation=link)
 
 
 @router.get("/{user_id}", response_model=UserPublic, summary="Read a user")
@@ -200,6 +233,25 @@ def update_user(user_id: int, body: UserUpdate, db: SessionDep, admin: Admin):
         audit(db, admin, "update", "user", user.id, changed=diff)
     db.commit()
     return user_public(db, user)
+
+
+@router.post(
+    "/{user_id}/invite", response_model=Invitation, status_code=201, summary="Invite a user again"
+)
+def reinvite(user_id: int, db: SessionDep, admin: Admin, settings: SettingsDep):
+    """A new invitation link (the earlier one stops working): for a lost link or a
+    forgotten password, which stays as it is until the link is used. Not for a
+    deactivated user, nor for yourself (/users/me/password). Roles: admin."""
+    user = _get(db, user_id)
+    if not user.active:
+        raise HTTPException(status_code=422, detail="the user is deactivated")
+    if user.id == admin.id:
+        raise HTTPException(
+            status_code=422, detail="change your own password at /users/me/password"
+        )
+    link = invitation(db, settings, admin, user)
+    db.commit()
+    return link
 
 
 @router.delete("/{user_id}", status_code=204, summary="Deactivate a user")
