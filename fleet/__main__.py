@@ -10,8 +10,10 @@ refuses the demo secret key and refuses --demo.
 
 import argparse
 import asyncio
+import errno
 import functools
 import logging
+import socket
 import sys
 
 log = logging.getLogger("fleet")
@@ -27,6 +29,25 @@ def _parser():
     return parser
 
 
+class CannotListen(Exception):
+    """A port of ours cannot be opened; the message is one sentence for the operator."""
+
+
+def _cannot_listen(e, host, port, variable):
+    if e.errno == errno.EADDRINUSE:
+        return CannotListen(f"port {port} is in use ({variable})")
+    return CannotListen(f"cannot listen on {host}:{port} ({variable}): {e.strerror or e}")
+
+
+def _http_socket(host, port, backlog):
+    # Bound here, not by uvicorn, whose taken port is a log line and sys.exit(3).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=backlog)
+    except OSError as e:
+        raise _cannot_listen(e, host, port, "FLEET_HTTP_PORT") from e
+
+
 def _print_demo_logins(settings, logins):
     # On stdout, not in the logs: these passwords are for the person at the terminal.
     print(f"Demo users for {settings.public_url} (new passwords on every --demo start):")
@@ -38,7 +59,8 @@ def _print_demo_logins(settings, logins):
 async def serve(settings, engine, stop=None, ready=None):
     """Run HTTP and CoAP until uvicorn is told to stop (SIGINT/SIGTERM), or until the
     asyncio.Event `stop` is set by a caller running the server in-process. `ready()` is
-    called once both listen."""
+    called once both listen. Raises CannotListen, before anything starts, if either port
+    cannot be opened."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -51,19 +73,26 @@ async def serve(settings, engine, stop=None, ready=None):
     from fleet.app import create_app
     from fleet.coap import CoapServer
 
-    app = create_app(settings, engine)
-    coap = CoapServer(settings, engine)
-    await coap.start()
-    alert_runner = AlertRunner(settings, engine)
-    await alert_runner.start()
+    host, port = settings.http_host, settings.http_port
     config = uvicorn.Config(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
+        create_app(settings, engine),
+        host=host,
+        port=port,
         log_config=None,  # keep fleet.logging's JSON lines
         proxy_headers=False,  # the claim rate limit counts addresses: trust none we did not see
     )
+    http_socket = _http_socket(host, port, config.backlog)
+    coap = CoapServer(settings, engine)
+    try:
+        await coap.start()
+    except OSError as e:
+        http_socket.close()
+        raise _cannot_listen(e, settings.coap_host, settings.coap_port, "FLEET_COAP_PORT") from e
+    alert_runner = AlertRunner(settings, engine)
+    await alert_runner.start()
     server = Server(config)
+    # uvicorn logs no address for sockets it is handed.
+    log.info("HTTP API on %s:%s", host, http_socket.getsockname()[1])
 
     async def stop_when_asked():
         await stop.wait()
@@ -71,7 +100,7 @@ async def serve(settings, engine, stop=None, ready=None):
 
     watcher = asyncio.ensure_future(stop_when_asked()) if stop is not None else None
     try:
-        await server.serve()
+        await server.serve(sockets=[http_socket])
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -108,8 +137,8 @@ def main(argv=None):
         asyncio.run(serve(settings, engine, ready=ready))
     except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled: a clean stop
         pass
-    except OSError as e:  # a port in use, most likely: one sentence, not a traceback
-        print(f"fleet: cannot serve: {e.strerror or e}", file=sys.stderr)
+    except CannotListen as e:  # one sentence, not a traceback
+        print(f"fleet: {e}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
