@@ -1,6 +1,6 @@
 """What every `portineria` command shares: the global options (how to reach the fleet,
 --json), option types used by several commands, and how progress is shown. The commands
-live in tools/enrolcli.py, tools/devicecli.py and tools/otacli.py; tools/cli.py puts them
+live in tools/enrolcli.py, tools/devicecli.py, tools/otacli.py and tools/rolloutcli.py; tools/cli.py puts them
 together."""
 
 import os
