@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from fleet.models import AuthToken, User, utcnow
+from fleet.services.audit import audit
 
 SESSION, BEARER, INVITE = "session", "bearer", "invite"
 LOGIN_KINDS = (SESSION, BEARER)
@@ -130,11 +131,14 @@ def revoke_token(db, token):
     return True
 
 
-def invite(db, settings, user):
-    """A new invitation for `user` (returned once, in clear), replacing any earlier one,
-    which stops working; the caller commits."""
+def invite(db, settings, user, by):
+    """A new invitation for `user`, made by the admin `by` (audited, token left out),
+    replacing any earlier one, which stops working: (link, expires_at). The link holds
+    the token in clear and is returned once; the caller commits."""
     db.exec(delete(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == INVITE))
-    return issue_token(db, settings, user, INVITE)
+    token, row = issue_token(db, settings, user, INVITE)
+    audit(db, by, "invite", "user", user.id, expires_at=row.expires_at.isoformat())
+    return settings.public_url.rstrip("/") + "/invite/" + token, row.expires_at
 
 
 def invited_user(db, token):

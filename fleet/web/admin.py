@@ -120,9 +120,8 @@ async def create_user(page: Admin, request: Request):
 
 def _invite(db, page, user):
     """(user's name, link): a new invitation, audited; the caller commits."""
-    token, row = security.invite(db, page.settings, user)
-    audit(db, page.user, "invite", "user", user.id, expires_at=row.expires_at.isoformat())
-    return user.name, page.settings.public_url.rstrip("/") + "/invite/" + token
+    url, _ = security.invite(db, page.settings, user, by=page.user)
+    return user.name, url
 
 
 @router.post("/admin/users/{user_id}/invite")

@@ -143,10 +143,8 @@ def _end_sessions(db, user):
 def invitation(db, settings, admin, user):
     """A fresh invitation for `user` (any earlier one stops working), audited as made by
     `admin`; the caller commits."""
-    token, row = security.invite(db, settings, user)
-    audit(db, admin, "invite", "user", user.id, expires_at=row.expires_at.isoformat())
-    url = settings.public_url.rstrip("/") + "/invite/" + token
-    return Invitation(url=url, expires_at=row.expires_at)
+    url, expires_at = security.invite(db, settings, user, by=admin)
+    return Invitation(url=url, expires_at=expires_at)
 
 
 @router.get("/me", response_model=UserPublic, summary="Who am I")
