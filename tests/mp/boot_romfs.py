@@ -3,24 +3,14 @@
 # there is no partition. Prints where hub.app came from and its version.
 import sys
 
+import rompart
+
 _path = sys.argv[1] if len(sys.argv) > 1 else None
 _scope = {"__name__": "__main__"}
 if _path:
     with open(_path, "rb") as f:
         _part = bytearray(f.read())
-
-    def rom_ioctl(op, *args):
-        if op == 2:
-            return memoryview(_part)
-        if op == 3:
-            for i in range(args[1]):
-                _part[i] = 0xFF
-            return 4096
-        if op == 4:
-            _part[args[1] : args[1] + len(args[2])] = args[2]
-        return 0
-
-    _scope["rom_ioctl"] = rom_ioctl
+    _scope["rom_ioctl"] = rompart.lend(_part)
 sys.path[:] = [".frozen"]  # the flash root (cwd) comes from boot.py alone, as on a hub
 sys.path.append("")
 exec(open("boot.py").read(), _scope)

@@ -28,6 +28,7 @@ import esp32  # noqa: F401
 import machine  # noqa: F401
 import micropython
 import network  # noqa: F401
+import rompart
 
 _part = bytearray(int(sys.argv[2]))
 gc.collect()
@@ -41,21 +42,8 @@ _world = gc.mem_alloc()
 micropython.qstr_info()  # the world's interned names, before the hub's
 
 
-def rom_ioctl(op, *args):
-    # vfs.rom_ioctl over _part: 2 get, 3 prepare (erase), 4 write, 5 end.
-    if op == 2:
-        return memoryview(_part)
-    if op == 3:
-        for i in range(args[1]):
-            _part[i] = 0xFF
-        return 4096
-    if op == 4:
-        _part[args[1] : args[1] + len(args[2])] = args[2]
-    return 0
-
-
 # As on a hub, boot.py's globals stay alive: they are __main__'s, which main.py shares.
-_main = {"__name__": "__main__", "rom_ioctl": rom_ioctl}
+_main = {"__name__": "__main__", "rom_ioctl": rompart.lend(_part)}
 exec(open("boot.py").read(), _main)
 
 _MODULES = (
