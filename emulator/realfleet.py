@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC
 from pathlib import Path
 
-from emulator.standin_fleet import free_udp_port
+from emulator.ports import free_port, free_udp_port
 
 
 class RealFleet:
@@ -24,7 +24,7 @@ class RealFleet:
         self.settings = Settings(
             database_url=db_url or f"sqlite:///{self.work / 'fleet.db'}",
             coap_port=free_udp_port(),
-            http_port=_free_tcp_port(),
+            http_port=free_port(),
             heartbeat_interval_s=hb,
             readings_interval_s=rd,
             **settings,
@@ -144,11 +144,3 @@ class RealFleet:
         from fleet import metrics
 
         return sum(float(ln.rsplit(" ", 1)[1]) for ln in metrics.received.lines() if ln[0] != "#")
-
-
-def _free_tcp_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

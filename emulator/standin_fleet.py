@@ -32,7 +32,6 @@ import asyncio
 import hashlib
 import json
 import os
-import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,6 +43,7 @@ from aiocoap.oscore import FilesystemSecurityContext
 from aiocoap.oscore_sitewrapper import OscoreSiteWrapper
 from aiocoap.transports.oscore import OSCOREAddress
 
+from emulator.ports import free_udp_port
 from protocol import cbor, senml
 from protocol.errors import ProtocolError
 
@@ -62,12 +62,6 @@ def write_identity(flash_dir, fields):
     path = Path(flash_dir) / IDENTITY
     path.write_bytes(identity.dumps(fields))
     return path
-
-
-def free_udp_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def _hub_of(request):
@@ -317,7 +311,9 @@ class StandinFleet:
             self.port = port or free_udp_port(host)
             try:
                 self._server = await aiocoap.Context.create_server_context(
-                    OscoreSiteWrapper(site, self._creds), bind=(host, self.port)
+                    OscoreSiteWrapper(site, self._creds),
+                    bind=(host, self.port),
+                    transports=["oscore", "udp6"],
                 )
                 break
             except OSError:

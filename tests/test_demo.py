@@ -10,13 +10,8 @@ import sys
 
 import httpx
 
+from emulator.ports import free_port
 from tests.mpy import ROOT
-
-
-def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_demo_runs_the_fleet_and_hubs_end_to_end():

@@ -2,7 +2,6 @@
 with the API tests' small world in a SQLite file) and Debian's Chromium driven by
 Playwright. Screenshots go to var/screenshots/ (not committed)."""
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 from sqlmodel import select
 
+from emulator.ports import free_port
 from fleet.app import create_app
 from fleet.db import make_engine, migrate, session
 from fleet.models import Hub, Sensor
@@ -30,12 +30,6 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """The running server: its base URL, the seeded world and the database engine."""
 
@@ -44,7 +38,7 @@ class Server:
 def server(tmp_path):
     url = f"sqlite:///{tmp_path}/fleet.db"
     migrate(url)
-    port = _free_port()
+    port = free_port()
     settings = make_settings(url, public_url=f"http://127.0.0.1:{port}")
     engine = make_engine(url)
     world = seed(engine, settings)

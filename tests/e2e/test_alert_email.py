@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
+from emulator.ports import free_port
 from emulator.relay import Impairment, Relay
 from emulator.standin_fleet import write_identity
 from emulator.supervisor import Hub as EmulatedHub
@@ -44,12 +45,6 @@ class Inbox:
     def to(self, address):
         with self.lock:
             return [(t, m) for t, rcpt, m in self.got if address in rcpt]
-
-
-def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Site:

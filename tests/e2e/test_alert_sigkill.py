@@ -31,6 +31,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
+from emulator.ports import free_port
 from fleet.alerts import engines, lifecycle
 from fleet.db import make_engine, migrate, session
 from fleet.models import CareCircleMember, Hub, Notification, Sensor, User
@@ -74,12 +75,6 @@ class SlowInbox:
         """True early in a recipient pause: far from any message's acceptance."""
         since = self.rcpt_since
         return since is not None and time.monotonic() - since < RCPT_S / 3
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pending_panic(engine, settings):

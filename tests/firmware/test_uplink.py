@@ -9,7 +9,8 @@ import time
 import pytest
 
 from emulator import clock as vclock
-from emulator.standin_fleet import StandinFleet, free_udp_port
+from emulator.ports import free_udp_port
+from emulator.standin_fleet import StandinFleet
 from protocol import codes, senml
 from tests.mpy import ROOT
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from emulator import clock as vclock
-from emulator.standin_fleet import free_udp_port
+from emulator.ports import free_udp_port
 from tests.mpy import ROOT, run_micropython
 
 SCRIPT = ROOT / "tests" / "mp" / "uplink_wait.py"

@@ -6,7 +6,6 @@ Every test runs on SQLite and PostgreSQL."""
 import asyncio
 import email
 import email.policy
-import socket
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
+from emulator.ports import free_port
 from fleet.alerts import engines, lifecycle
 from fleet.alerts.runner import AlertRunner
 from fleet.db import session
@@ -50,12 +50,6 @@ class Inbox:
 
     def to(self, address):
         return [m for rcpt, m in self.messages if address in rcpt]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.standin_fleet import free_udp_port
+from emulator.ports import free_udp_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

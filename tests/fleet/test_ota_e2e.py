@@ -7,12 +7,12 @@ blocks, installs, trial-boots, confirms, sends telemetry — and only then is th
 deployment "updated" and the campaign finished. About 30 s."""
 
 import asyncio
-import socket
 import time
 
 import pytest
 from sqlmodel import select
 
+from emulator.ports import free_udp_port
 from emulator.standin_fleet import write_identity
 from emulator.supervisor import RESET_EXIT_BASE
 from emulator.supervisor import Hub as EmulatedHub
@@ -30,12 +30,6 @@ SENSORS = [
     {"id": "panic", "kind": "panic", "room": "living", "pin": 4, "active": 0},
     {"id": "pir-k", "kind": "motion", "room": "kitchen", "pin": 12, "active": 1},
 ]
-
-
-def _free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Site:
@@ -76,7 +70,7 @@ async def site(tmp_path, db_url):
 
     settings = Settings(
         database_url=db_url,  # migrated, SQLite or PostgreSQL
-        coap_port=_free_udp_port(),
+        coap_port=free_udp_port(),
         heartbeat_interval_s=1,
         ota_tick_s=0.2,
         release_keys=str(tmp_path / "ota.keys"),

@@ -4,7 +4,6 @@ a relay that drops 20% of datagrams in each direction (seeded, so runs are repea
 import asyncio
 import hashlib
 import random
-import socket
 import time
 
 import aiocoap
@@ -12,6 +11,7 @@ import aiocoap.resource
 import pytest
 from aiocoap.optiontypes import BlockOption
 
+from emulator.ports import free_udp_port
 from protocol import codes, options
 from protocol.block import Block1Upload, Block2Download, ETagChanged
 from protocol.coap import CON, Message
@@ -134,12 +134,6 @@ class Driver:
         raise AssertionError("no response after retries")
 
 
-def _free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 async def lossy_client():
     site = aiocoap.resource.Site()
@@ -147,8 +141,8 @@ async def lossy_client():
     site.add_resource(["echo"], Echo())
     site.add_resource(["big"], Big())
     site.add_resource(["big-stateless"], BigStateless())
-    server_addr = ("127.0.0.1", _free_udp_port())
-    ctx = await aiocoap.Context.create_server_context(site, bind=server_addr)
+    server_addr = ("127.0.0.1", free_udp_port())
+    ctx = await aiocoap.Context.create_server_context(site, bind=server_addr, transports=["udp6"])
     loop = asyncio.get_running_loop()
     relay_t, relay = await loop.create_datagram_endpoint(
         lambda: Relay(server_addr, 0.2, seed=7), local_addr=("127.0.0.1", 0)

@@ -14,6 +14,7 @@ from aiocoap.credentials import CredentialsMap
 from aiocoap.oscore import FilesystemSecurityContext
 from aiocoap.oscore_sitewrapper import OscoreSiteWrapper
 
+from emulator.ports import free_udp_port
 from protocol import coap, codes, options
 from protocol.errors import OSCOREError
 from protocol.oscore import Context
@@ -38,12 +39,6 @@ class Config(resource.Resource):
         return aiocoap.Message(code=aiocoap.CONTENT, payload=b"\xa1\x01\x02")
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def context_dir(tmp_path):
     # The fleet's side of the hub's context, in aiocoap's on-disk format.
@@ -66,7 +61,7 @@ async def start_server(context_dir):
     creds[":hub"] = FilesystemSecurityContext(str(context_dir))
     port = free_udp_port()
     server = await aiocoap.Context.create_server_context(
-        OscoreSiteWrapper(site, creds), bind=("127.0.0.1", port)
+        OscoreSiteWrapper(site, creds), bind=("127.0.0.1", port), transports=["oscore", "udp6"]
     )
     return server, port, telemetry
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from emulator.standin_fleet import free_udp_port, write_identity
+from emulator.ports import free_udp_port
+from emulator.standin_fleet import write_identity
 from emulator.supervisor import Hub, provision
 from tests.tools.test_deploy import Bench, finish, portineria
 from tools import doctor

@@ -14,13 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from emulator.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def portineria(env, *argv, password=None):
