@@ -280,12 +280,13 @@ def release_for(db, hub):
     return None if row is None else db.get(Release, row[1])
 
 
-def count_block(db, deployment_id, first_of_bundle):
-    """One more m/i block served; the first bundle block means the download began."""
+def count_block(db, deployment_id, first_of_bundle, blocks=1):
+    """`blocks` more m/i blocks served (the CoAP endpoint counts them in memory and adds
+    them in batches; 0 writes no count); the first bundle block means the download began."""
     table = Deployment.__table__
-    values = {"blocks": table.c.blocks + 1}
     stmt = update(table).where(table.c.id == deployment_id)
-    db.connection().execute(stmt.values(**values))
+    if blocks:
+        db.connection().execute(stmt.values(blocks=table.c.blocks + blocks))
     if first_of_bundle:
         db.connection().execute(
             stmt.where(table.c.state == IDLE).values(state=DOWNLOADING, detail="0")
