@@ -33,33 +33,59 @@ OPAQUE = 1
 UINT = 2
 STRING = 3
 
-# number: (name, format, repeatable, min length, max length)
+try:
+    from micropython import const
+except ImportError:
+    # Assigned rather than defined so the type checker keeps the stub's signature.
+    def _identity(x):
+        return x
+
+    const = _identity
+
+
+# number: format | repeatable << 2 | min length (0 or 1) << 3 | max length << 4. Small
+# ints, so the table costs a hub only the dict itself (a tuple each cost a heap block).
+_R = const(4)
+
+
+def _spec(fmt, repeatable, lo, hi):
+    return fmt | (_R if repeatable else 0) | lo << 3 | hi << 4
+
+
 REGISTRY = {
-    IF_MATCH: ("If-Match", OPAQUE, True, 0, 8),
-    URI_HOST: ("Uri-Host", STRING, False, 1, 255),
-    ETAG: ("ETag", OPAQUE, True, 1, 8),
-    IF_NONE_MATCH: ("If-None-Match", EMPTY, False, 0, 0),
-    OBSERVE: ("Observe", UINT, False, 0, 3),
-    URI_PORT: ("Uri-Port", UINT, False, 0, 2),
-    LOCATION_PATH: ("Location-Path", STRING, True, 0, 255),
-    OSCORE: ("OSCORE", OPAQUE, False, 0, 255),
-    URI_PATH: ("Uri-Path", STRING, True, 0, 255),
-    CONTENT_FORMAT: ("Content-Format", UINT, False, 0, 2),
-    MAX_AGE: ("Max-Age", UINT, False, 0, 4),
-    URI_QUERY: ("Uri-Query", STRING, True, 0, 255),
-    HOP_LIMIT: ("Hop-Limit", UINT, False, 1, 1),
-    ACCEPT: ("Accept", UINT, False, 0, 2),
-    LOCATION_QUERY: ("Location-Query", STRING, True, 0, 255),
-    BLOCK2: ("Block2", UINT, False, 0, 3),
-    BLOCK1: ("Block1", UINT, False, 0, 3),
-    SIZE2: ("Size2", UINT, False, 0, 4),
-    PROXY_URI: ("Proxy-Uri", STRING, False, 1, 1034),
-    PROXY_SCHEME: ("Proxy-Scheme", STRING, False, 1, 255),
-    SIZE1: ("Size1", UINT, False, 0, 4),
-    ECHO: ("Echo", OPAQUE, False, 1, 40),
-    NO_RESPONSE: ("No-Response", UINT, False, 0, 1),
-    REQUEST_TAG: ("Request-Tag", OPAQUE, True, 0, 8),
+    IF_MATCH: _spec(OPAQUE, True, 0, 8),
+    URI_HOST: _spec(STRING, False, 1, 255),
+    ETAG: _spec(OPAQUE, True, 1, 8),
+    IF_NONE_MATCH: _spec(EMPTY, False, 0, 0),
+    OBSERVE: _spec(UINT, False, 0, 3),
+    URI_PORT: _spec(UINT, False, 0, 2),
+    LOCATION_PATH: _spec(STRING, True, 0, 255),
+    OSCORE: _spec(OPAQUE, False, 0, 255),
+    URI_PATH: _spec(STRING, True, 0, 255),
+    CONTENT_FORMAT: _spec(UINT, False, 0, 2),
+    MAX_AGE: _spec(UINT, False, 0, 4),
+    URI_QUERY: _spec(STRING, True, 0, 255),
+    HOP_LIMIT: _spec(UINT, False, 1, 1),
+    ACCEPT: _spec(UINT, False, 0, 2),
+    LOCATION_QUERY: _spec(STRING, True, 0, 255),
+    BLOCK2: _spec(UINT, False, 0, 3),
+    BLOCK1: _spec(UINT, False, 0, 3),
+    SIZE2: _spec(UINT, False, 0, 4),
+    PROXY_URI: _spec(STRING, False, 1, 1034),
+    PROXY_SCHEME: _spec(STRING, False, 1, 255),
+    SIZE1: _spec(UINT, False, 0, 4),
+    ECHO: _spec(OPAQUE, False, 1, 40),
+    NO_RESPONSE: _spec(UINT, False, 0, 1),
+    REQUEST_TAG: _spec(OPAQUE, True, 0, 8),
 }
+
+# Names for messages and logs only: one string in flash, no table on the heap.
+_NAMES = (
+    " 1 If-Match 3 Uri-Host 4 ETag 5 If-None-Match 6 Observe 7 Uri-Port 8 Location-Path"
+    " 9 OSCORE 11 Uri-Path 12 Content-Format 14 Max-Age 15 Uri-Query 16 Hop-Limit"
+    " 17 Accept 20 Location-Query 23 Block2 27 Block1 28 Size2 35 Proxy-Uri"
+    " 39 Proxy-Scheme 60 Size1 252 Echo 258 No-Response 292 Request-Tag "
+)
 
 
 def is_critical(number):
@@ -75,8 +101,12 @@ def is_no_cache_key(number):
 
 
 def name(number):
-    entry = REGISTRY.get(number)
-    return entry[0] if entry else f"Option{number}"
+    key = " " + str(number) + " "
+    i = _NAMES.find(key)
+    if i < 0:
+        return "Option" + str(number)
+    i += len(key)
+    return _NAMES[i : _NAMES.index(" ", i)]
 
 
 def is_valid(number, value, first=True):
@@ -86,13 +116,12 @@ def is_valid(number, value, first=True):
     are never valid: RFC 7252 §5.4.3-5 treat a bad length or a repeat of a non-repeatable
     option exactly like an unrecognised option, so one test serves both.
     """
-    entry = REGISTRY.get(number)
-    if entry is None:
+    spec = REGISTRY.get(number)
+    if spec is None:
         return False
-    _, fmt, repeatable, lo, hi = entry
-    if not (first or repeatable) or not lo <= len(value) <= hi:
+    if not (first or spec & _R) or not (spec >> 3) & 1 <= len(value) <= spec >> 4:
         return False
-    if fmt == STRING:
+    if spec & 3 == STRING:
         try:
             str(value, "utf-8")
         except UnicodeError:
