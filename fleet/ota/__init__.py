@@ -19,14 +19,62 @@ DRAFT, RUNNING, PAUSED, FINISHED, CANCELLED = (
 )
 
 
-class OTAError(Exception):
-    """A refused OTA step. `reason` is safe to show; `status` is the HTTP status a
-    client should get (400 refused, 404 unknown, 409 wrong state, 413 too big)."""
+# Reason codes -> the English sentence their parameters fill in (the API's `detail`,
+# the tools' message). A code is a contract: clients and the pages (ota_r_<code>) key
+# on it, so rename none; add new ones.
+MESSAGES = {
+    # Releases (releases.py, and the upload forms and routes).
+    "no_release_keys": "no trusted release keys: set FLEET_RELEASE_KEYS",
+    "release_keys_unreadable": "cannot read the trusted release keys {path}: {error}",
+    "release_keys_invalid": "{path} is not an ota.keys file ([[kid, key], ...])",
+    "untrusted_key": "manifest signed by an untrusted key",
+    "bad_signature": "manifest signature does not verify",
+    "not_signed": "not a signed manifest: {error}",
+    "manifest_not_cbor": "manifest payload is not CBOR: {error}",
+    "manifest_format": "manifest is not format 1",
+    "manifest_seq": "manifest sequence number missing or out of range",
+    "manifest_field": "manifest {field} missing or not short text",
+    "size_mismatch": "bundle is {size} bytes, the manifest says {said}",
+    "digest_mismatch": "bundle SHA-256 differs from the manifest's",
+    "too_big": "{what} larger than {limit} bytes",
+    "duplicate_seq": "a release with sequence number {seq} is already stored",
+    "no_release": "no such release",
+    "choose_file": "choose the {what} file",
+    # Campaigns (campaigns.py, and the campaign form).
+    "choose_release": "choose a release",
+    "no_campaign": "no such campaign",
+    "hardware_mismatch": "release {version} is for {hw}, not {other}",
+    "shares": "success_share is in (0, 1] and failure_share in [0, 1)",
+    "not_percentage": "{text!r} is not a percentage",
+    "waves_whole": "waves are whole percentages, e.g. 1, 10, 50, 100",
+    "waves_range": "waves are cumulative percentages from 1 to 100, ending at 100",
+    "waves_grow": "waves must grow",
+    "window_shape": "a window is [start, end]",
+    "window_time": "a window time is HH:MM, not {text!r}",
+    "window_empty": "a window's start and end differ",
+    "wrong_state": "a {state} campaign cannot {action}",
+    "no_hub": "no hub matches this campaign",
+    # Why a campaign paused, when no person typed a reason (Campaign.paused_reason).
+    "paused_by_hand": "paused by hand",
+    "wave_failed": "wave {wave}: {failed} of {hubs} hubs failed",
+}
 
-    def __init__(self, reason, status=400):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
+
+def message(code, params):
+    """The English sentence for reason `code` with its `params`."""
+    return MESSAGES[code].format(**params)
+
+
+class OTAError(Exception):
+    """A refused OTA step: `code` (a key of MESSAGES) names it, `params` are its variable
+    parts (JSON values), `reason` is the English sentence built from both; `status` is
+    the HTTP status a client should get (400 refused, 404 unknown, 409 wrong state,
+    413 too big, 500 the fleet's own setup)."""
+
+    def __init__(self, code, status=400, **params):
+        self.code, self.params, self.status = code, params, status
+        self.reason = message(code, params)
+        super().__init__(self.reason)
 
 
 def hardware_class(hub):

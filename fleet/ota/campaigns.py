@@ -5,6 +5,7 @@ hawkBit's rollout groups and AWS IoT jobs' abort criteria.
     start(db, user, c.id)          # the targeted hubs are fixed now, each in its wave
     tick(db, settings, now)        # on the server's timer: timeouts, waves, pauses, end
     pause(db, user, c.id, "why") / resume(db, user, c.id) / cancel(db, user, c.id)
+    pause_code(c)                  # (code, params) of a pause fleet.ota explained, or None
     summary(db, c.id)              # {"campaign", "waves", "deployments", "counts"}
 
 Waves are cumulative percentages of the targeted hubs (a first wave of 1 is one canary
@@ -39,6 +40,7 @@ from fleet.ota import (
     OTAError,
     aware,
     hardware_class,
+    message,
     releases,
     utc,
 )
@@ -53,6 +55,8 @@ _TRANSITIONS = {
     "cancel": ((DRAFT, RUNNING, PAUSED), CANCELLED),
 }
 _ACCEPTED = "accepted_failures"  # Campaign.target: {wave: failures a person resumed past}
+_PAUSE = "pause_code"  # Campaign.target: {"code", "params"} of a pause fleet.ota explained
+_PRIVATE = (_ACCEPTED, _PAUSE)  # not part of the selection the API shows
 
 
 def _hhmm(text):
@@ -62,18 +66,18 @@ def _hhmm(text):
             return f"{int(h):02d}:{int(m):02d}"
     except ValueError:
         pass
-    raise OTAError(f"a window time is HH:MM, not {text!r}")
+    raise OTAError("window_time", text=str(text))
 
 
 def _waves(waves):
     try:
         waves = [int(w) for w in waves]
     except (TypeError, ValueError):
-        raise OTAError("waves are whole percentages") from None
+        raise OTAError("waves_whole") from None
     if not waves or waves[-1] != 100 or any(not 0 < w <= 100 for w in waves):
-        raise OTAError("waves are cumulative percentages from 1 to 100, ending at 100")
+        raise OTAError("waves_range")
     if any(a >= b for a, b in zip(waves, waves[1:], strict=False)):
-        raise OTAError("waves must grow")
+        raise OTAError("waves_grow")
     return waves
 
 
@@ -84,16 +88,18 @@ def create(db, user, release_id, *, condominium_ids=(), hub_ids=(), from_version
     ("HH:MM", "HH:MM") local time or None."""
     rel = releases.get(db, release_id)
     if hardware is not None and hardware != rel.hardware:
-        raise OTAError(f"release {rel.version} is for {rel.hardware}, not {hardware}")
+        raise OTAError(
+            "hardware_mismatch", version=rel.version, hw=rel.hardware, other=str(hardware)
+        )
     if not 0 < success_share <= 1 or not 0 <= failure_share < 1:
-        raise OTAError("success_share is in (0, 1] and failure_share in [0, 1)")
+        raise OTAError("shares")
     start = end = None
     if window is not None:
         if len(window) != 2:
-            raise OTAError("a window is [start, end]")
+            raise OTAError("window_shape")
         start, end = _hhmm(window[0]), _hhmm(window[1])
         if start == end:
-            raise OTAError("a window's start and end differ")
+            raise OTAError("window_empty")
     c = Campaign(
         name=str(name)[:100],
         release_id=rel.id,
@@ -122,7 +128,7 @@ def create(db, user, release_id, *, condominium_ids=(), hub_ids=(), from_version
 def get(db, campaign_id):
     c = db.get(Campaign, campaign_id)
     if c is None:
-        raise OTAError("no such campaign", 404)
+        raise OTAError("no_campaign", 404)
     return c
 
 
@@ -163,7 +169,7 @@ def _transition(db, user, campaign_id, action, **detail):
     c = get(db, campaign_id)
     allowed, to = _TRANSITIONS[action]
     if c.state not in allowed:
-        raise OTAError(f"a {c.state} campaign cannot {action}", 409)
+        raise OTAError("wrong_state", 409, state=c.state, action=action)
     c.state = to
     audit(db, user, action, "campaign", str(c.id), **detail)
     return c
@@ -175,7 +181,7 @@ def start(db, user, campaign_id, now=None):
     rel = releases.get(db, c.release_id)
     hubs = targets(db, c, rel) if c.state == DRAFT else []
     if c.state == DRAFT and not hubs:
-        raise OTAError("no hub matches this campaign", 409)
+        raise OTAError("no_hub", 409)
     c = _transition(db, user, campaign_id, "start", hubs=len(hubs))
     sizes = wave_sizes(len(hubs), c.waves)
     wave = 0
@@ -190,9 +196,30 @@ def start(db, user, campaign_id, now=None):
     return c
 
 
+def _paused(c, typed="", code=None, **params):
+    """Note why `c` is paused: what a person typed, as typed, or fleet.ota's reason `code`
+    (paused_reason keeps its English; pause_code() gives the code to translate)."""
+    target = {k: v for k, v in (c.target or {}).items() if k != _PAUSE}
+    if code is not None:
+        target[_PAUSE] = {"code": code, "params": params}
+        typed = message(code, params)
+    c.target, c.paused_reason = target, typed
+
+
+def pause_code(c):
+    """(code, params) of the reason a paused campaign gives, or None when a person typed
+    it (shown as typed)."""
+    p = (c.target or {}).get(_PAUSE) if c.state == PAUSED else None
+    return (p["code"], p["params"]) if p else None
+
+
 def pause(db, user, campaign_id, reason=""):
     c = _transition(db, user, campaign_id, "pause", reason=reason)
-    c.paused_reason = str(reason)[:200] or "paused by hand"
+    typed = str(reason)[:200]
+    if typed:
+        _paused(c, typed)
+    else:
+        _paused(c, code="paused_by_hand")
     db.add(c)
     db.commit()
     return c
@@ -206,7 +233,8 @@ def resume(db, user, campaign_id):
     accepted = dict(target.get(_ACCEPTED) or {})
     accepted[str(c.current_wave)] = sum(d.state == FAILED for d in wave)
     target[_ACCEPTED] = accepted
-    c.target, c.paused_reason = target, ""
+    c.target = target
+    _paused(c)
     db.add(c)
     db.commit()
     return c
@@ -259,7 +287,7 @@ def _judge(db, c, rows, now):
     accepted = int(((c.target or {}).get(_ACCEPTED) or {}).get(str(c.current_wave), 0))
     if n and failed > accepted and failed / n > c.failure_share:
         c.state = PAUSED
-        c.paused_reason = f"wave {c.current_wave}: {failed} of {n} hubs failed"
+        _paused(c, code="wave_failed", wave=c.current_wave, failed=failed, hubs=n)
         audit(db, None, "pause", "campaign", str(c.id), reason=c.paused_reason)
     elif n - accepted <= 0 or updated / (n - accepted) >= c.success_share:
         later = sorted({d.wave for d in rows if d.wave > c.current_wave})
@@ -311,6 +339,7 @@ def summary(db, campaign_id):
 def public(db, c, with_deployments=True):
     """The API's JSON for a campaign."""
     s = summary(db, c.id)
+    paused = pause_code(c)
     hub_names = {}
     if with_deployments:
         names = select(Hub.id, Hub.hub_id).join(Deployment, Deployment.hub_id == Hub.id)
@@ -320,13 +349,14 @@ def public(db, c, with_deployments=True):
         "name": c.name,
         "release_id": c.release_id,
         "state": c.state,
-        "target": {k: v for k, v in (c.target or {}).items() if k != _ACCEPTED},
+        "target": {k: v for k, v in (c.target or {}).items() if k not in _PRIVATE},
         "waves_pct": c.waves,
         "success_share": c.success_share,
         "failure_share": c.failure_share,
         "window": [c.window_start, c.window_end] if c.window_start else None,
         "current_wave": c.current_wave,
         "paused_reason": c.paused_reason,
+        "paused_code": paused[0] if paused else None,  # None: a person's words, or running
         "created_at": utc(c.created_at),
         "started_at": utc(c.started_at),
         "finished_at": utc(c.finished_at),

@@ -2,7 +2,7 @@
 their signature checks out under a trusted release key. The fleet holds public keys
 only (setting FLEET_RELEASE_KEYS: an `ota.keys` file, CBOR [[kid, key], ...]).
 
-    rel = upload(db, settings, manifest, bundle, user)   # -> Release, or OTAError(reason)
+    rel = upload(db, settings, manifest, bundle, user)   # -> Release, or OTAError(code)
     list_releases(db)                                    # newest seq first
     public(rel)                                          # the API's JSON
 """
@@ -31,12 +31,12 @@ def trusted_keys(settings):
     try:
         keys = cbor.loads(path.read_bytes())
     except (OSError, ProtocolError) as e:
-        raise OTAError(f"cannot read the trusted release keys {path}: {e}", 500) from None
+        raise OTAError("release_keys_unreadable", 500, path=str(path), error=str(e)) from None
     if not isinstance(keys, list) or not all(
         isinstance(k, list) and len(k) == 2 and isinstance(k[1], bytes) and len(k[1]) == 32
         for k in keys
     ):
-        raise OTAError(f"{path} is not an ota.keys file ([[kid, key], ...])", 500)
+        raise OTAError("release_keys_invalid", 500, path=str(path))
     return [(bytes(kid), bytes(key)) for kid, key in keys]
 
 
@@ -52,44 +52,46 @@ def verify(settings, manifest, bundle):
     """The manifest map once the signature, size and digest check out; OTAError else."""
     keys = trusted_keys(settings)
     if not keys:
-        raise OTAError("no trusted release keys: set FLEET_RELEASE_KEYS")
+        raise OTAError("no_release_keys")
     try:
         payload = cose.verify_sign1(manifest, keys)
     except ProtocolError as e:
         text = str(e)
         if "no trusted key" in text:
-            raise OTAError("manifest signed by an untrusted key") from None
+            raise OTAError("untrusted_key") from None
         if "does not verify" in text:
-            raise OTAError("manifest signature does not verify") from None
-        raise OTAError(f"not a signed manifest: {text}") from None
+            raise OTAError("bad_signature") from None
+        raise OTAError("not_signed", error=text) from None
     try:
         m = cbor.loads(payload)
     except ProtocolError as e:
-        raise OTAError(f"manifest payload is not CBOR: {e}") from None
+        raise OTAError("manifest_not_cbor", error=str(e)) from None
     if not isinstance(m, dict) or m.get(M_FORMAT) != 1:
-        raise OTAError("manifest is not format 1")
+        raise OTAError("manifest_format")
     seq = m.get(M_SEQ)
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < 1 << 32:
-        raise OTAError("manifest sequence number missing or out of range")
+        raise OTAError("manifest_seq")
     for key, what in ((M_COMPONENT, "component"), (M_VERSION, "version"), (M_HW, "hardware")):
         value = m.get(key)
         if not isinstance(value, str) or not 0 < len(value) <= _TEXT_MAX:
-            raise OTAError(f"manifest {what} missing or not short text")
+            raise OTAError("manifest_field", field=what)
     if m.get(M_SIZE) != len(bundle):
-        raise OTAError(f"bundle is {len(bundle)} bytes, the manifest says {m.get(M_SIZE)}")
+        said = m.get(M_SIZE)
+        said = said if isinstance(said, int) and not isinstance(said, bool) else str(said)
+        raise OTAError("size_mismatch", size=len(bundle), said=said)
     if m.get(M_DIGEST) != hashlib.sha256(bundle).digest():
-        raise OTAError("bundle SHA-256 differs from the manifest's")
+        raise OTAError("digest_mismatch")
     return m
 
 
 def upload(db, settings, manifest, bundle, user):
     """Store a release after verify(); a sequence number already stored is refused."""
     if len(bundle) > settings.ota_max_bundle_bytes:
-        raise OTAError(f"bundle larger than {settings.ota_max_bundle_bytes} bytes", 413)
+        raise OTAError("too_big", 413, what="bundle", limit=settings.ota_max_bundle_bytes)
     manifest, bundle = bytes(manifest), bytes(bundle)
     m = verify(settings, manifest, bundle)
     if db.exec(select(Release.id).where(Release.seq == m[M_SEQ])).first() is not None:
-        raise OTAError(f"a release with sequence number {m[M_SEQ]} is already stored")
+        raise OTAError("duplicate_seq", seq=m[M_SEQ])
     rel = Release(
         seq=m[M_SEQ],
         version=m[M_VERSION],
@@ -118,7 +120,7 @@ def list_releases(db):
 def get(db, release_id):
     rel = db.get(Release, release_id)
     if rel is None:
-        raise OTAError("no such release", 404)
+        raise OTAError("no_release", 404)
     return rel
 
 

@@ -8,8 +8,8 @@ progress, every hub's deployment and the buttons to start, pause, resume and can
 
 Every change goes through fleet.ota (releases.upload, campaigns.create/start/pause/
 resume/cancel), which checks and audits it as the REST API's does; a refusal is shown on
-the page with the reason fleet.ota gives, in the page's language where it is a known one
-(otareasons.py). Forms carry the CSRF token.
+the page in the page's language, said from fleet.ota's reason code (otareasons.py), as
+is why a campaign paused by itself. Forms carry the CSRF token.
 """
 
 from typing import Annotated
@@ -21,7 +21,7 @@ from sqlmodel import select
 from fleet.db import session
 from fleet.models import ADMIN, TECHNICIAN, AuditLog, Campaign, Condominium, Hub, Release, User
 from fleet.ota import OTAError, campaigns, releases
-from fleet.web.otareasons import say
+from fleet.web import otareasons
 from fleet.web.pages import Page, PageError, page_for
 
 router = APIRouter(include_in_schema=False)
@@ -58,14 +58,19 @@ def _share(form, name, default):
     try:
         return float(text.replace(",", ".")) / 100
     except ValueError:
-        raise OTAError(f"{text!r} is not a percentage") from None
+        raise OTAError("not_percentage", text=text) from None
 
 
 def _waves(text):
     try:
         return [int(w) for w in _words(text)] or [1, 10, 50, 100]
     except ValueError:
-        raise OTAError("waves are whole percentages, e.g. 1, 10, 50, 100") from None
+        raise OTAError("waves_whole") from None
+
+
+def _said(page, error):
+    """An OTAError in the page's language, or None."""
+    return None if error is None else otareasons.refusal(page.t, error)
 
 
 def _home(page, db, error=None, status=200):
@@ -79,7 +84,7 @@ def _home(page, db, error=None, status=200):
         releases=rels,
         campaigns=found,
         versions=versions,
-        error=say(page.t, error) if error else None,
+        error=_said(page, error),
         max_kb=page.settings.ota_max_bundle_bytes // 1024,
     )
 
@@ -92,10 +97,10 @@ def ota_home(page: Technician):
 
 async def _read(upload, limit, what):
     if upload is None or not hasattr(upload, "read"):
-        raise OTAError(f"choose the {what} file")
+        raise OTAError("choose_file", what=what)
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise OTAError(f"{what} larger than {limit} bytes", 413)
+        raise OTAError("too_big", 413, what=what, limit=limit)
     return data
 
 
@@ -111,7 +116,7 @@ async def upload_release(page: Technician, request: Request):
             releases.upload(db, settings, manifest, bundle, page.user)
         except OTAError as e:
             db.rollback()
-            return _home(page, db, error=e.reason, status=e.status)
+            return _home(page, db, error=e, status=e.status)
     return RedirectResponse("/ota", status_code=303)
 
 
@@ -127,7 +132,7 @@ def _form_page(page, db, values, error=None, status=200):
         condos=condos,
         versions=sorted(versions),
         values=values,
-        error=say(page.t, error) if error else None,
+        error=_said(page, error),
     )
 
 
@@ -161,7 +166,7 @@ async def create_campaign(page: Technician, request: Request):
     with session(request.app.state.engine) as db:
         try:
             if values["release_id"] is None:
-                raise OTAError("choose a release")
+                raise OTAError("choose_release")
             window = None
             if values["window_start"] or values["window_end"]:
                 window = (values["window_start"], values["window_end"])
@@ -173,13 +178,13 @@ async def create_campaign(page: Technician, request: Request):
             )  # fmt: skip
         except OTAError as e:
             db.rollback()
-            return _form_page(page, db, values, error=e.reason, status=400)
+            return _form_page(page, db, values, error=e, status=400)
         if values["start"]:
             try:
                 campaigns.start(db, page.user, c.id)
             except OTAError as e:
                 db.rollback()  # the draft stays: it can be started once hubs match
-                return _campaign_page(page, db, c.id, error=e.reason, status=e.status)
+                return _campaign_page(page, db, c.id, error=e, status=e.status)
         cid = c.id
     return RedirectResponse(f"/ota/campaigns/{cid}", status_code=303)
 
@@ -222,8 +227,8 @@ def _campaign_page(page, db, campaign_id, error=None, status=200):
         target=target,
         condos=condos,
         buttons=BUTTONS.get(c.state, ()),
-        paused_reason=say(page.t, c.paused_reason),
-        error=say(page.t, error) if error else None,
+        paused_reason=otareasons.pause(page.t, c),
+        error=_said(page, error),
     )
 
 
@@ -247,5 +252,5 @@ async def campaign_action(campaign_id: int, action: str, page: Technician, reque
             db.rollback()
             if e.status == 404:
                 raise PageError(404) from None
-            return _campaign_page(page, db, campaign_id, error=e.reason, status=e.status)
+            return _campaign_page(page, db, campaign_id, error=e, status=e.status)
     return RedirectResponse(f"/ota/campaigns/{campaign_id}", status_code=303)

@@ -1,10 +1,12 @@
 """Over-the-air updates over HTTP: technicians and admins upload signed releases (made by
 `tools/release.py`; the fleet checks, stores and serves them but cannot sign) and run
-campaigns. Every change is audited by fleet/ota. Other roles get 403."""
+campaigns. Every change is audited by fleet/ota. Other roles get 403. A refusal is
+{"detail": English sentence, "code": fleet.ota's reason code, "params": its parts}."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
@@ -47,13 +49,14 @@ class PauseIn(BaseModel):
 
 
 def _refuse(e):
-    return HTTPException(status_code=e.status, detail=e.reason)
+    body = {"detail": e.reason, "code": e.code, "params": e.params}
+    return JSONResponse(status_code=e.status, content=body)
 
 
 async def _read(upload, limit, what):
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(status_code=413, detail=f"{what} larger than {limit} bytes")
+        raise OTAError("too_big", 413, what=what, limit=limit)
     return data
 
 
@@ -69,13 +72,13 @@ async def upload_release(
     with the reason when the signature, key, size, digest or sequence number is refused;
     413 past settings.ota_max_bundle_bytes."""
     settings = request.app.state.settings
-    m = await _read(manifest, MANIFEST_MAX, "manifest")
-    b = await _read(bundle, settings.ota_max_bundle_bytes, "bundle")
     try:
+        m = await _read(manifest, MANIFEST_MAX, "manifest")
+        b = await _read(bundle, settings.ota_max_bundle_bytes, "bundle")
         rel = releases.upload(db, settings, m, b, user)
     except OTAError as e:
         db.rollback()
-        raise _refuse(e) from None
+        return _refuse(e)
     return releases.public(rel)
 
 
@@ -83,13 +86,6 @@ async def upload_release(
 def list_releases(db: SessionDep, user: Technician):
     """Every stored release, newest sequence number first."""
     return [releases.public(r) for r in releases.list_releases(db)]
-
-
-def _campaign(db, campaign_id):
-    try:
-        return campaigns.get(db, campaign_id)
-    except OTAError as e:
-        raise _refuse(e) from None
 
 
 @router.post("/campaigns", status_code=201)
@@ -106,7 +102,7 @@ def create_campaign(body: CampaignIn, db: SessionDep, user: Technician):
             c = campaigns.start(db, user, c.id)
     except OTAError as e:
         db.rollback()
-        raise _refuse(e) from None
+        return _refuse(e)
     return campaigns.public(db, c)
 
 
@@ -120,33 +116,34 @@ def list_campaigns(db: SessionDep, user: Technician):
 @router.get("/campaigns/{campaign_id}")
 def read_campaign(campaign_id: int, db: SessionDep, user: Technician):
     """A campaign with its waves, counts per state and every hub's deployment."""
-    return campaigns.public(db, _campaign(db, campaign_id))
+    return _act(db, campaigns.get, campaign_id)
 
 
 def _act(db, action, *args):
+    """The campaign's JSON after action(db, *args), or the refusal."""
     try:
-        return action(db, *args)
+        return campaigns.public(db, action(db, *args))
     except OTAError as e:
         db.rollback()
-        raise _refuse(e) from None
+        return _refuse(e)
 
 
 @router.post("/campaigns/{campaign_id}/start")
 def start_campaign(campaign_id: int, db: SessionDep, user: Technician):
-    return campaigns.public(db, _act(db, campaigns.start, user, campaign_id))
+    return _act(db, campaigns.start, user, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/pause")
 def pause_campaign(campaign_id: int, db: SessionDep, user: Technician, body: PauseIn | None = None):
     reason = (body or PauseIn()).reason
-    return campaigns.public(db, _act(db, campaigns.pause, user, campaign_id, reason))
+    return _act(db, campaigns.pause, user, campaign_id, reason)
 
 
 @router.post("/campaigns/{campaign_id}/resume")
 def resume_campaign(campaign_id: int, db: SessionDep, user: Technician):
-    return campaigns.public(db, _act(db, campaigns.resume, user, campaign_id))
+    return _act(db, campaigns.resume, user, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/cancel")
 def cancel_campaign(campaign_id: int, db: SessionDep, user: Technician):
-    return campaigns.public(db, _act(db, campaigns.cancel, user, campaign_id))
+    return _act(db, campaigns.cancel, user, campaign_id)
