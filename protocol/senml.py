@@ -39,10 +39,9 @@ VERSION = const(10)  # the SenML version this module understands (RFC 8428 §4.4
 # Times below 2**28 are relative to "now" (RFC 8428 §4.5.3).
 RELATIVE_TIME_LIMIT = const(0x10000000)
 
-_LABELS = {"n": N, "u": U, "v": V, "vs": VS, "vb": VB, "s": S, "t": T, "ut": UT, "vd": VD}
-_BASE_LABELS = {"bver": BVER, "bn": BN, "bt": BT, "bu": BU, "bv": BV, "bs": BS}
-_NAMES = {label: name for name, label in _LABELS.items()}
-_NAMES.update({label: name for name, label in _BASE_LABELS.items()})
+# JSON label of each CBOR label: tuples, not dicts (a hub keeps them on its heap).
+_FIELDS = ("n", "u", "v", "vs", "vb", "s", "t", "ut", "vd")  # N (0) to VD (8)
+_BASE_FIELDS = ("bver", "bn", "bt", "bu", "bv", "bs")  # BVER (-1) to BS (-6)
 _TEXT = ("n", "u", "vs", "bn", "bu")
 _VALUES = ("v", "vs", "vb", "vd")
 
@@ -118,12 +117,11 @@ def pack(records, bn=None, bt=None, bu=None):
             raise SenMLError("a record is a dict")
         m = {}
         for name, value in rec.items():
-            label = _LABELS.get(name)
-            if label is None:
+            if name not in _FIELDS:
                 raise SenMLError("unknown record field " + repr(name))
             if value is not None:
                 _check_type(name, value)
-                m[label] = value
+                m[_FIELDS.index(name)] = value
         out.append(m)
     if out:
         for name, label, value in (("bn", BN, bn), ("bt", BT, bt), ("bu", BU, bu)):
@@ -201,7 +199,7 @@ def _fields(rec):
         raise SenMLError("a record is a map")
     f = {}
     for k, value in rec.items():
-        name = _NAMES.get(k) if isinstance(k, int) and not isinstance(k, bool) else None
+        name = _name(k)
         if name is None:
             # Labels ending in "_" must be understood (RFC 8428 §4.4); others are ignored.
             if isinstance(k, str) and k.endswith("_"):
@@ -210,6 +208,17 @@ def _fields(rec):
         _check_type(name, value)
         f[name] = value
     return f
+
+
+def _name(label):
+    # The JSON label for a CBOR one, or None for anything else (True is no label).
+    if not isinstance(label, int) or isinstance(label, bool):
+        return None
+    if 0 <= label < len(_FIELDS):
+        return _FIELDS[label]
+    if 0 < -label <= len(_BASE_FIELDS):
+        return _BASE_FIELDS[-label - 1]
+    return None
 
 
 def _check_type(name, value):
