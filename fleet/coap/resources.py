@@ -6,6 +6,7 @@ any process is honoured at once) and calls the shared services."""
 import hashlib
 import logging
 import math
+import threading
 import time
 
 import aiocoap
@@ -32,6 +33,7 @@ CF_COSE_SIGN1 = 18
 CF_OCTETS = 42
 MAX_SZX = 6  # 1024-byte blocks at most (protocol/README.md, CoAP limits)
 RETRY_AFTER_DB_S = 5  # Max-Age on a 5.03 while the database is unavailable
+FLUSH_BLOCKS = 16  # blocks served a deployment's count may hold in memory
 _HUBS = Hub.__table__
 _HUB = select(
     _HUBS.c.id, _HUBS.c.hub_id, _HUBS.c.state, _HUBS.c.oscore_id, _HUBS.c.last_seen
@@ -180,8 +182,8 @@ class ReleaseFile(HubResource):
     Block2 blocks here — any block on request, so a download resumes at block N after a
     reboot; aiocoap's own block cache (4.08 once expired) is bypassed. ETag: the first 8
     bytes of the file's SHA-256; Size2 its length. Each block served is counted on the
-    deployment. Downloads have their own, larger rate budget: the hub asks for one block
-    at a time anyway."""
+    deployment, in batches (BlockCounts). Downloads have their own, larger rate budget:
+    the hub asks for one block at a time anyway."""
 
     limiter = "ota_limiter"
 
@@ -206,8 +208,21 @@ class ReleaseFile(HubResource):
         size = 16 << szx
         if num * size >= len(body) and num:
             return self._refuse("block past the end")
-        deployments.count_block(db, deployment_id, self.name == "i" and num == 0)
-        db.commit()
+        first = self.name == "i" and num == 0
+        counts = self.server.block_counts
+        served = counts.take(deployment_id) + 1  # this block and those held in memory
+        # Written when the download begins or a file ends (a count users are shown and
+        # the resume proof reads) and every FLUSH_BLOCKS: the commit stays (the replay
+        # window's), the statement per block goes.
+        write = first or (num + 1) * size >= len(body) or served >= FLUSH_BLOCKS
+        try:
+            deployments.count_block(db, deployment_id, first, served if write else 0)
+            db.commit()
+        except Exception:
+            counts.add(deployment_id, served - 1)  # this block was not served
+            raise
+        if not write:
+            counts.add(deployment_id, served)
         return aiocoap.Message(
             code=Code.CONTENT,
             payload=body[num * size : (num + 1) * size],
@@ -216,6 +231,44 @@ class ReleaseFile(HubResource):
             size2=len(body),
             content_format=CF_COSE_SIGN1 if self.name == "m" else CF_OCTETS,
         )
+
+
+class BlockCounts:
+    """m/i blocks served per deployment and not yet written. The request that fills a
+    batch writes it with its own work; flush (the OTA tick, a stop) writes the rest, so
+    a stalled download's count is at most settings.ota_tick_s late. A crash of the server
+    loses fewer than FLUSH_BLOCKS per download since the last tick: the count can only
+    fall short. Thread-safe: on PostgreSQL requests and ticks run on several threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = {}  # deployment id -> blocks
+
+    def take(self, deployment_id):
+        """The deployment's blocks held, now the caller's to write or give back."""
+        with self._lock:
+            return self._pending.pop(deployment_id, 0)
+
+    def add(self, deployment_id, blocks):
+        if blocks:
+            with self._lock:
+                self._pending[deployment_id] = self._pending.get(deployment_id, 0) + blocks
+
+    def flush(self, engine):
+        """Write every count held, in one transaction; on failure they are held again."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            with session(engine) as db:
+                for deployment_id, blocks in pending.items():
+                    deployments.count_block(db, deployment_id, False, blocks)
+                db.commit()
+        except Exception:
+            for deployment_id, blocks in pending.items():
+                self.add(deployment_id, blocks)
+            raise
 
 
 class ReleaseFiles:

@@ -48,6 +48,7 @@ class CoapServer:
             10 * settings.hub_rate_per_s, 10 * settings.hub_rate_burst
         )
         self.release_files = resources.ReleaseFiles()
+        self.block_counts = resources.BlockCounts()
         self.port = None
         self._db = None  # the database threads, while running
         self._order = {}  # hub pk -> asyncio.Lock: a hub's requests one at a time
@@ -112,9 +113,11 @@ class CoapServer:
             await asyncio.sleep(period)
 
     def ota_tick(self):
-        """Advance, pause, time out and finish OTA campaigns now."""
+        """Advance, pause, time out and finish OTA campaigns now; write the blocks served
+        not yet counted."""
         with session(self.engine) as db:
             campaigns.tick(db, self.settings, utcnow())
+        self.block_counts.flush(self.engine)
 
     async def _ota_forever(self):
         while True:
@@ -137,3 +140,7 @@ class CoapServer:
         if self._db is not None:
             self._db.shutdown()  # waits for the transactions in hand
             self._db = None
+        try:
+            self.block_counts.flush(self.engine)
+        except Exception:  # the counts are statistics: a stop must not fail on them
+            log.exception("could not write the OTA blocks served")
