@@ -2,7 +2,7 @@
 Alert rows, escalate along the care circle and go out through a database outbox.
 
     from fleet import alerts
-    alerts.stored(db, hub, readings, events, now)   # telemetry's hook (services/telemetry)
+    alerts.stored(db, hub, readings, events, now)   # telemetry's hook, in its transaction
     alerts.need_replay(since); alerts.replay(db)    # what the rules missed (failure, restart)
     AlertRunner(settings, engine)                   # fleet/alerts/runner.py, in serve()
 
@@ -19,12 +19,21 @@ replay_since = None  # see need_replay(): a failed hook or a restart leaves work
 
 
 def stored(db, hub, readings, events, now):
-    """Feed just-stored telemetry to the rules. Never raises: the pack is already stored
-    and acknowledged. After a failure (or a restart: see need_replay) the next call, and
-    the runner's next round, first replay whatever the engines have not seen, this pack
-    included, so nothing stored escapes the rules."""
+    """Feed just-stored telemetry to the rules in the caller's transaction, which the
+    engines' save commits with the pack (one commit per message, not one each). Never
+    raises. Returns False when the rules failed: the transaction was rolled back, pack
+    included, and the caller stores the pack again alone. After a failure (or a restart:
+    see need_replay) the next call, and the runner's next round, first replay whatever
+    the engines have not seen, so nothing stored escapes the rules.
+
+    The engines are taken while this transaction holds locks (its rows; on SQLite the
+    write lock): nothing may wait for a database lock while it holds the engines (see
+    lifecycle.resolve), or the two would wait for each other."""
     from fleet.alerts import engines
 
+    committed = replay_since is not None
+    if committed:
+        db.commit()  # the pack first: a replay commits and rolls back receipt by receipt
     try:
         opened = replay(db)  # older packs first, when some were missed
         opened += engines.observe_stored(db, hub, readings, events, now)
@@ -32,10 +41,11 @@ def stored(db, hub, readings, events, now):
         log.exception("rules failed on telemetry of hub %s", getattr(hub, "hub_id", "?"))
         db.rollback()
         need_replay(now)
-        return
+        return committed
     if opened:
         for wake in wakers:
             wake()
+    return True
 
 
 def need_replay(since):

@@ -131,8 +131,10 @@ def _observation(row, sensor):
 def observe_stored(db, hub, readings, events, now):
     """Feed new Reading/Event rows (store_pack's dicts) of one receipt to the engines of
     the residents of the flats their sensors are in, and apply what changes. `now` is the
-    receipt's time; a resident whose engine has already seen it is skipped. Commits.
-    Returns the alerts opened (for the caller to wake the notifier)."""
+    receipt's time; a resident whose engine has already seen it is skipped. Commits when
+    the rows concern a resident (the caller's transaction: telemetry's rows go with it),
+    else leaves the transaction to the caller. Returns the alerts opened (for the caller to
+    wake the notifier)."""
     rows = [r for r in readings if r["kind"] in _READINGS] + [
         e for e in events if e["kind"] in KINDS
     ]

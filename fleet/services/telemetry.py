@@ -7,7 +7,9 @@ checked against the hub's sensor map and stored as Reading and Event rows, once 
 
 Every door (CoAP `t`, an HTTP import, a test) calls store_pack, so one place decides
 what a reading means. The caller owns the transaction's outcome only through this call:
-store_pack commits on success and rolls back on refusal.
+store_pack commits on success and rolls back on refusal. The rules see the pack in the
+same transaction (alerts.stored): the pack, the engines' changes and whatever the caller
+wrote before (the CoAP endpoint's replay window) commit once, together.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -162,20 +164,28 @@ def store_pack(db, hub, seq, payload, now):
         row.update(hub_id=hub.id, sensor_id=sensor_pk, t=when, seq=seq)
         if sensor is not None and (sensor_pk not in latest or latest[sensor_pk] < when):
             latest[sensor_pk] = when
+    rows = (hub.id, seq, now, readings, events, latest, battery)
     try:
-        conn.execute(_ADD_RECEIPT, {"hub_id": hub.id, "seq": seq, "received_at": now})
-        if readings:
-            conn.execute(_ADD_READINGS, readings)
-        if events:
-            conn.execute(_ADD_EVENTS, events)
-        if latest:
-            conn.execute(_SENSOR_SEEN, [{"pk": k, "when": w} for k, w in latest.items()])
-        for sensor_pk, value in battery.items():
-            conn.execute(_SENSOR_BATTERY.values(battery=value), {"pk": sensor_pk})
+        _insert(conn, *rows)
+        if not alerts.stored(db, hub, readings, events, now):
+            # The rules failed and took the pack down with their rollback: it is stored
+            # alone now, and reaches the rules with the next replay (need_replay).
+            _insert(db.connection(), *rows)
         db.commit()
     except IntegrityError:
         # Another copy of the same record won the race to the receipt's primary key.
         db.rollback()
         return Stored(True)
-    alerts.stored(db, hub, readings, events, now)  # the rules see what was just stored
     return Stored(False, len(readings), len(events))
+
+
+def _insert(conn, hub_pk, seq, now, readings, events, latest, battery):
+    conn.execute(_ADD_RECEIPT, {"hub_id": hub_pk, "seq": seq, "received_at": now})
+    if readings:
+        conn.execute(_ADD_READINGS, readings)
+    if events:
+        conn.execute(_ADD_EVENTS, events)
+    if latest:
+        conn.execute(_SENSOR_SEEN, [{"pk": k, "when": w} for k, w in latest.items()])
+    for sensor_pk, value in battery.items():
+        conn.execute(_SENSOR_BATTERY.values(battery=value), {"pk": sensor_pk})
