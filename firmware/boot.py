@@ -12,12 +12,14 @@
 #
 # ROMFS (MicroPython >= 1.25, vfs.rom_ioctl): .mpy files there run from memory-mapped
 # flash, so their code takes no heap. The slot's files stay the source of truth: the
-# partition holds the image of the chosen copy's hub/ and protocol/ (tools/romfs.py
-# documents the format), then its SHA-256. Each boot streams the image the copy's files
-# make through SHA-256; if the partition does not hold exactly that (another copy, or a
-# write cut short by a power cut), it is rewritten, checked, and mounted at /rom ahead
-# of the files. Without a partition, or if anything about it fails, the copy's files
-# are imported as they are. This file must never raise: a broken boot.py bricks the hub.
+# partition holds the image of the chosen copy's hub/ and protocol/, then the copy's key
+# (tools/romfs.py documents both). A copy's installer leaves a record beside its code,
+# `romfs.key`: the key, and a hash of the files' names and sizes. While the files match
+# that shape and the partition holds that key, the code is mounted at /rom without a byte
+# of it read; otherwise (no record, an old install, or a stale one) the files are hashed,
+# the record rewritten, and the partition rewritten if it holds anything else. Without a
+# partition, or if anything about it fails, the copy's files are imported as they are.
+# This file must never raise: a broken boot.py bricks the hub.
 import sys
 
 _STATE = "ota.state"
@@ -25,7 +27,9 @@ _ROLLBACK = "ota.rollback"
 _PENDING = "deploy.pending"
 _ROM = "/rom"
 _PACKAGES = ("hub", "protocol")
+_RECORD = "romfs.key"  # in a copy: its key and shape, hex (tools/romfs.py)
 _BLOCK = 4096  # the flash's erase block
+_ALIGN = 16  # where the key goes: flash writes want aligned offsets
 _FILESYSTEM = 0x14A6B1  # ROMFS record kinds
 _DATA = 2
 _DIR = 4
@@ -142,19 +146,44 @@ def _tree(root):
     return tree, total
 
 
-def _emit(root, tree, total, out, buf):
-    # The image, piece by piece, to out(bytes-like).
-    out(_head(_FILESYSTEM, total))
-    for pkg, files, body in tree:
-        out(_named(_DIR, pkg, body))
+def _copy(path, out, buf):
+    with open(path, "rb") as f:
+        while True:
+            got = f.readinto(buf)
+            if not got:
+                break
+            out(memoryview(buf)[:got])
+
+
+def _stamps(root, tree, buf):
+    # (key, shape) of the copy (tools/romfs.py): SHA-256 of a line "package/name size
+    # sha256hex" per file, and of the lines without the hex. buf None: the shape alone,
+    # from the sizes, which cost no reading.
+    import hashlib
+    from binascii import hexlify
+
+    key = hashlib.sha256()
+    shape = hashlib.sha256()
+    for pkg, files, _ in tree:
         for name, size in files:
-            out(_named(_FILE, name, len(_head(_DATA, size)) + size) + _head(_DATA, size))
-            with open(root + pkg + "/" + name, "rb") as f:
-                while True:
-                    got = f.readinto(buf)
-                    if not got:
-                        break
-                    out(memoryview(buf)[:got])
+            line = (pkg + "/" + name + " " + str(size)).encode()
+            shape.update(line + b"\n")
+            if buf is not None:
+                h = hashlib.sha256()
+                _copy(root + pkg + "/" + name, h.update, buf)
+                key.update(line + b" " + hexlify(h.digest()) + b"\n")
+    return (key.digest() if buf is not None else None), shape.digest()
+
+
+def _record(root):
+    # The copy's record, [key, shape], or None: its installer wrote it after the code.
+    from binascii import unhexlify
+
+    try:
+        with open(root + _RECORD) as f:
+            return [unhexlify(x) for x in f.read().split()][:2] or None
+    except (OSError, ValueError):
+        return None
 
 
 def _size(mem):
@@ -169,28 +198,25 @@ def _size(mem):
     return 0
 
 
-def _holds(mem, want):
-    import hashlib
+def _at(n):
+    # Where the key follows an image of n bytes: aligned, as flash writes want.
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN
 
-    n = _size(mem)
-    return (
-        0 < n <= len(mem) - 32
-        and bytes(mem[n : n + 32]) == want
-        and (hashlib.sha256(mem[:n]).digest() == want)
-    )
+
+def _sealed(mem, n):
+    # The key the partition holds after its image if that image has n bytes, else None.
+    if n and _size(mem) == n and _at(n) + 32 <= len(mem):
+        return bytes(mem[_at(n) : _at(n) + 32])
+    return None
 
 
 class _Writer:
-    # Writes a partition from its start, a whole erase block at a time: through the
-    # partition's block device (ESP32) or vfs.rom_ioctl's prepare/write/end.
-    def __init__(self, part, n, ioctl):
-        self.part = part
-        self.ioctl = ioctl
+    # Writes the partition from its start through vfs.rom_ioctl, an erase block at a time.
+    def __init__(self, n):
         self.buf = bytearray(_BLOCK)
         self.used = 0
         self.block = 0
-        if not hasattr(part, "writeblocks"):
-            ioctl(3, 0, (n + _BLOCK - 1) // _BLOCK * _BLOCK)
+        rom_ioctl(3, 0, (n + _BLOCK - 1) // _BLOCK * _BLOCK)  # erases, block 0 first
 
     def write(self, data):
         while len(data):
@@ -199,23 +225,52 @@ class _Writer:
             self.used += k
             data = data[k:]
             if self.used == _BLOCK:
-                self._flush()
+                self.flush()
 
-    def _flush(self):
-        for i in range(self.used, _BLOCK):
-            self.buf[i] = 0xFF  # as erased
-        if hasattr(self.part, "writeblocks"):
-            self.part.writeblocks(self.block, self.buf)  # erases, then writes
-        else:
-            self.ioctl(4, 0, self.block * _BLOCK, self.buf)
-        self.block += 1
-        self.used = 0
-
-    def close(self):
+    def flush(self):
         if self.used:
-            self._flush()
-        if not hasattr(self.part, "writeblocks"):
-            self.ioctl(5, 0)
+            for i in range(self.used, _BLOCK):
+                self.buf[i] = 0xFF  # as erased: the key is programmed there on its own
+            rom_ioctl(4, 0, self.block * _BLOCK, self.buf)
+            self.block += 1
+            self.used = 0
+
+
+def _rewrite(mem, root, tree, total, key, buf):
+    # Only the key makes the partition count, so it goes first and comes back last. Zeros
+    # programmed over the old key (flash programs bits to 0 without an erase: even torn,
+    # that write breaks it), the erase and the image, read back, then the key alone into
+    # erased flash. Cut anywhere, no key fits: the next boot writes it all again.
+    import hashlib
+
+    n = len(_head(_FILESYSTEM, total)) + total
+    if _at(n) + 32 > len(mem):
+        _say("ROMFS partition too small for " + str(n) + " bytes: code runs from files")
+        return False
+    _say("writing " + str(n) + " bytes of " + (root or "/") + " to the ROMFS partition")
+    if _sealed(mem, _size(mem)) is not None:
+        rom_ioctl(4, 0, _at(_size(mem)), bytes(32))
+    w = _Writer(_at(n) + 32)
+    h = hashlib.sha256()
+
+    def out(data):
+        h.update(data)
+        w.write(data)
+
+    out(_head(_FILESYSTEM, total))
+    for pkg, files, body in tree:
+        out(_named(_DIR, pkg, body))
+        for name, size in files:
+            out(_named(_FILE, name, len(_head(_DATA, size)) + size) + _head(_DATA, size))
+            _copy(root + pkg + "/" + name, out, buf)
+    w.flush()
+    ok = hashlib.sha256(mem[:n]).digest() == h.digest()
+    if ok:
+        rom_ioctl(4, 0, _at(n), key)
+    rom_ioctl(5, 0)
+    if not ok:
+        _say("ROMFS partition does not read back: code runs from files")
+    return ok
 
 
 def _unmount():
@@ -238,8 +293,6 @@ def rom(slot):
     part = rom_ioctl(2, 0)
     if isinstance(part, int):
         return False  # no ROMFS partition (a negative errno)
-    import hashlib
-
     import vfs
 
     _unmount()
@@ -247,24 +300,22 @@ def rom(slot):
     tree, total = _tree(root)
     if not tree:
         return False
-    buf = bytearray(256)
-    h = hashlib.sha256()
-    _emit(root, tree, total, h.update, buf)
-    want = h.digest()
     mem = memoryview(part)
-    if not _holds(mem, want):
-        n = len(_head(_FILESYSTEM, total)) + total
-        if n + 32 > len(mem):
-            _say("ROMFS partition too small for " + str(n) + " bytes: code runs from files")
-            return False
-        _say("writing " + str(n) + " bytes of " + (slot or "/") + " to the ROMFS partition")
-        w = _Writer(part, n + 32, rom_ioctl)
-        _emit(root, tree, total, w.write, buf)
-        w.write(want)  # last: until it is there the partition does not check out
-        w.close()
-        mem = memoryview(part)
-        if not _holds(mem, want):
-            _say("ROMFS partition does not read back: code runs from files")
+    sealed = _sealed(mem, len(_head(_FILESYSTEM, total)) + total)
+    record = _record(root)
+    # The record stands for the code while its files keep the sizes it lists; the key
+    # after the image was written last, so an image it seals is whole.
+    if record is None or record != [sealed, _stamps(root, tree, None)[1]]:
+        buf = bytearray(256)
+        key, shape = _stamps(root, tree, buf)
+        if record != [key, shape]:  # missing (an older install) or stale
+            from binascii import hexlify
+
+            try:
+                _write(root + _RECORD, hexlify(key).decode() + " " + hexlify(shape).decode())
+            except OSError:
+                pass  # the next boot reads the files again
+        if sealed != key and not _rewrite(mem, root, tree, total, key, buf):
             return False
     vfs.mount(vfs.VfsRom(mem), _ROM)  # pyright: ignore[reportAttributeAccessIssue]
     sys.path.insert(0, _ROM)
@@ -294,5 +345,7 @@ else:
 # functions frees their bytecode, compiled from source, for the app. _app stays: what ran.
 for _name in ("_say", "_exists", "_read_state", "_write", "choose", "_uint", "_head", "_named"):
     del globals()[_name]
-for _name in ("_tree", "_emit", "_size", "_holds", "_Writer", "_unmount", "rom", "_name"):
+for _name in ("_tree", "_copy", "_stamps", "_record", "_size", "_at", "_sealed", "_Writer"):
+    del globals()[_name]
+for _name in ("_rewrite", "_unmount", "rom", "_name"):
     del globals()[_name]

@@ -10,9 +10,16 @@ image is one filesystem record (kind 0x14a6b1, which encodes as b"\\xd2\\xcd\\x3
 holding directory records (kind 4: name length, name, records) holding file records
 (kind 5: name length, name, one verbatim data record of kind 2).
 
-On the hub, boot.py builds the same bytes from the active slot's files and writes them,
-followed by their SHA-256 (`digest`), to the ROMFS partition; this module is the host's
-copy, used to check boot.py's and to make a partition image for a flasher.
+On the hub, boot.py builds the same bytes from the active slot's files and writes them to
+the ROMFS partition, then the copy's `key` at the next 16-byte boundary (`partition`). The
+key is SHA-256 over one line "package/name size sha256hex\n" per file, in the image's
+order; the `shape` is the same without the hex. Whoever installs a copy (hub.ota_install,
+`portineria deploy`) writes both, in hex, to `romfs.key` beside it (`slot_record`), last:
+then boot.py, finding the files of that shape and the partition sealed with that key,
+mounts it without reading the code. The key goes into the partition last, and the old one
+is zeroed first, so a partition whose write was cut short never holds a key that fits.
+This module is the host's copy, used to check boot.py's and to make a partition image
+for a flasher.
 """
 
 import argparse
@@ -21,6 +28,8 @@ import sys
 from pathlib import Path
 
 PACKAGES = ("hub", "protocol")  # the slot's directories that hold code
+RECORD = "romfs.key"  # beside a copy's code: "<key hex> <shape hex>"
+_ALIGN = 16  # the key's offset after the image: flash writes want aligned offsets
 _FILESYSTEM = 0x14A6B1
 _DATA = 2
 _DIR = 4
@@ -54,9 +63,42 @@ def build(files):
     return record(_FILESYSTEM, b"".join(_named(_DIR, d, b"".join(f)) for d, f in dirs.items()))
 
 
-def digest(image):
-    """What boot.py writes after the image: it proves the image whole."""
-    return hashlib.sha256(image).digest()
+def code(files):
+    """The entries of {path: bytes} that boot.py packs, in the image's order."""
+    return {
+        p: files[p]
+        for p in sorted(files)
+        if p.count("/") == 1 and p.split("/")[0] in PACKAGES and p.endswith((".mpy", ".py"))
+    }
+
+
+def _lines(files, hashes):
+    return "".join(
+        f"{p} {len(d)}" + (f" {hashlib.sha256(d).hexdigest()}" if hashes else "") + "\n"
+        for p, d in code(files).items()
+    ).encode()
+
+
+def key(files):
+    """The copy's key: what boot.py writes after the image, and the record names."""
+    return hashlib.sha256(_lines(files, True)).digest()
+
+
+def shape(files):
+    """What boot.py can check without reading the code: the files' names and sizes."""
+    return hashlib.sha256(_lines(files, False)).digest()
+
+
+def slot_record(files):
+    """The text of romfs.key for a copy holding {path: bytes} (other files are ignored)."""
+    return key(files).hex() + " " + shape(files).hex()
+
+
+def partition(files):
+    """The partition's content for a copy, as boot.py leaves it (erased bytes after)."""
+    image = build(code(files))
+    at = -(-len(image) // _ALIGN) * _ALIGN
+    return image.ljust(at, b"\xff") + key(files)
 
 
 def slot_files(slot):
@@ -77,10 +119,9 @@ def main(argv=None):
     files = slot_files(a.slot)
     if not files:
         sys.exit(f"romfs: {a.slot} has no hub/ or protocol/ files")
-    image = build(files)
     out = Path(a.output or a.slot.rstrip("/") + ".romfs")
-    out.write_bytes(image + digest(image))
-    print(f"{out}: {len(files)} files, {len(image)} bytes and a 32-byte SHA-256")
+    out.write_bytes(partition(files))
+    print(f"{out}: {len(files)} files, {out.stat().st_size} bytes with the copy's key")
 
 
 if __name__ == "__main__":

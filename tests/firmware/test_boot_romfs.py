@@ -31,22 +31,23 @@ def flash(tmp_path):
     return flash
 
 
-def run(flash, part_size, image=None):
-    """Boot once with a partition of part_size bytes (holding `image` at first); returns
-    (printed lines, the partition afterwards)."""
+def run(flash, part_size, image=None, cut=None):
+    """Boot once with a partition of part_size bytes (holding `image` at first), the power
+    failing in the cut-th flash erase or write if given; returns (printed lines, the
+    partition afterwards)."""
     part = flash.parent / "part.bin"
     if image is not None:
         part.write_bytes(image.ljust(part_size, b"\xff"))
     elif not part.exists() or part.stat().st_size != part_size:
         part.write_bytes(b"\xff" * part_size)
-    out, status = run_micropython(path=SCRIPT, args=(part,), cwd=flash, heapsize="200K")
+    args = (part,) if cut is None else (part, cut)
+    out, status = run_micropython(path=SCRIPT, args=args, cwd=flash, heapsize="200K")
     assert status == 0, out
     return out.split("\n"), part.read_bytes()
 
 
 def expected(slot):
-    image = romfs.build(romfs.slot_files(slot))
-    return image + romfs.digest(image)
+    return romfs.partition(romfs.slot_files(slot))
 
 
 def test_code_runs_in_place_from_the_partition(flash):
