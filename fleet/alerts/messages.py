@@ -1,5 +1,15 @@
 """What a notification says, in the recipient's language (Italian unless English is
-asked for): a subject line and a plain-text body built on the rules' explanation."""
+asked for): a subject line and a plain-text body built on the rules' explanation, with
+the next thing to do and what the link is for — written for a relative reading it on a
+phone, so no ids, severities or UTC.
+
+    compose(alert, resident, lang, public_url) -> the outbox payload
+    title(rule, lang)                          -> "Allarme: pulsante di emergenza"
+    advice(alert, first_name, lang)            -> what to do now, in a sentence or two
+"""
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from fleet.rules.explain import language
 
@@ -11,7 +21,7 @@ _TITLES = {
         "gas": "Allarme gas",
         "water": "Allarme allagamento",
         "inactivity": "Nessuna attività",
-        "not_up": "Non si è alzata",
+        "not_up": "Ancora nessun movimento stamattina",
         "bathroom": "In bagno da troppo tempo",
         "night_door": "Porta aperta di notte",
         "heat": "Caldo in casa",
@@ -41,22 +51,101 @@ _TITLES = {
         "low_battery": "Low battery",
     },
 }
-_BODY = {
+# What a relative can do at once, by rule; 112 is the European emergency number.
+_CALL_HELP = {
     "it": (
-        "{text}\n\nResidente: {resident}\nAvviso n. {id}, gravità: {severity}.\n\n"
-        "Per favore confermi la presa in carico: {link}\n"
-        "Se nessuno conferma, avviseremo la persona successiva della rete di assistenza."
+        "Chiami subito {name}. Se non risponde, chieda a un vicino di suonare alla porta "
+        "o chiami il 112."
     ),
     "en": (
-        "{text}\n\nResident: {resident}\nAlert no. {id}, severity: {severity}.\n\n"
-        "Please acknowledge that you are taking care of it: {link}\n"
-        "If nobody acknowledges, the next person in the care circle will be notified."
+        "Call {name} at once. If there is no answer, ask a neighbour to ring the door or call 112."
     ),
 }
-_SEVERITY = {
-    "it": {"critical": "critica", "urgent": "urgente", "warning": "avviso", "technical": "tecnica"},
-    "en": {},
+_FIRE = {
+    "it": (
+        "Chiami {name}: deve uscire di casa. Se non risponde, o se c'è fumo o odore di "
+        "gas, chiami il 112."
+    ),
+    "en": (
+        "Call {name}: they must leave the flat. If there is no answer, or there is "
+        "smoke or a smell of gas, call 112."
+    ),
 }
+_CHECK_ON = {
+    "it": (
+        "Chiami {name} per sapere come sta. Se non risponde, chieda a un vicino di passare da lei."
+    ),
+    "en": "Call {name} to ask how things are. If there is no answer, ask a neighbour to look in.",
+}
+_ADVICE = {
+    "it": {
+        "panic": _CALL_HELP["it"],
+        "fall": _CALL_HELP["it"],
+        "smoke": _FIRE["it"],
+        "gas": _FIRE["it"],
+        "water": (
+            "Chiami {name}; se non risponde, avvisi un vicino o l'amministratore: va "
+            "chiuso il rubinetto generale dell'acqua."
+        ),
+        "night_door": "Chiami {name} per sapere se va tutto bene e se la porta è chiusa.",
+        "heat": "Chiami {name}: ricordi di bere spesso e di rinfrescare la casa.",
+        "heat_extreme": _CALL_HELP["it"],
+        "cold": "Chiami {name}: controllate insieme che il riscaldamento sia acceso.",
+    },
+    "en": {
+        "panic": _CALL_HELP["en"],
+        "fall": _CALL_HELP["en"],
+        "smoke": _FIRE["en"],
+        "gas": _FIRE["en"],
+        "water": (
+            "Call {name}; if there is no answer, tell a neighbour or the building manager: "
+            "the main water tap must be shut."
+        ),
+        "night_door": "Call {name} to ask whether all is well and the door is shut.",
+        "heat": "Call {name}: a reminder to drink often and to cool the flat down.",
+        "heat_extreme": _CALL_HELP["en"],
+        "cold": "Call {name}: check together that the heating is on.",
+    },
+}
+# Alerts about the equipment go to volunteers and technicians.
+_TECH_ADVICE = {
+    "it": "Controlli l'apparecchio nell'appartamento o chieda a un tecnico.",
+    "en": "Check the device in the flat, or ask a technician.",
+}
+_BODY = {
+    "it": (
+        "{text}\n\nCosa fare adesso: {advice}\n\n"
+        "Poi apra questo link e prema «Ho visto, me ne occupo»: gli altri vedranno che se "
+        "ne occupa lei e non riceveranno altri avvisi. Lì trova anche chi altro è stato "
+        "avvisato.\n{link}\n\n"
+        "Se nessuno se ne occupa, avviseremo la persona successiva della cerchia di {first}.\n"
+        "\n{resident} · allarme delle {time} del {date} (ora italiana) · n. {id}"
+    ),
+    "en": (
+        "{text}\n\nWhat to do now: {advice}\n\n"
+        "Then open this link and press “Seen, I'm on it”: the others will see that you are "
+        "taking care of it and will not be alerted again. It also shows who else was told.\n"
+        "{link}\n\n"
+        "If nobody takes it on, we will alert the next person in {first}'s care circle.\n"
+        "\n{resident} · alert of {time} on {date} (Italian time) · no. {id}"
+    ),
+}
+
+
+def title(rule, lang):
+    return _TITLES[language(lang)].get(rule, rule)
+
+
+def advice(alert, first_name, lang):
+    lang = language(lang)
+    if alert.audience != "care":
+        return _TECH_ADVICE[lang]
+    return _ADVICE[lang].get(alert.rule, _CHECK_ON[lang]).format(name=first_name)
+
+
+def _local(alert):
+    at = alert.opened_at if alert.opened_at.tzinfo else alert.opened_at.replace(tzinfo=UTC)
+    return at.astimezone(ZoneInfo((alert.facts or {}).get("tz", "Europe/Rome")))
 
 
 def compose(alert, resident, lang, public_url):
@@ -65,18 +154,22 @@ def compose(alert, resident, lang, public_url):
     from fleet.alerts.lifecycle import condition
 
     lang = language(lang)
-    title = _TITLES[lang].get(alert.rule, alert.rule)
     text = condition(alert).text(lang)
     link = f"{public_url.rstrip('/')}/alerts/{alert.id}"
+    first = (resident.name.split() or [resident.name])[0]
+    at = _local(alert)
     body = _BODY[lang].format(
         text=text,
-        resident=resident.name,
-        id=alert.id,
-        severity=_SEVERITY[lang].get(alert.severity, alert.severity),
+        advice=advice(alert, first, lang),
         link=link,
+        first=first,
+        resident=resident.name,
+        time=at.strftime("%H:%M"),
+        date=at.strftime("%d/%m"),
+        id=alert.id,
     )
     return {
-        "subject": f"[Portineria] {title}: {resident.name}",
+        "subject": f"[Portineria] {title(alert.rule, lang)}: {resident.name}",
         "body": body,
         "text": text,
         "language": lang,

@@ -3,7 +3,11 @@ and resolve buttons (htmx posts), and a server-sent-event stream that says "chan
 whenever the unresolved alerts of the user's residents change, so the page fetches the
 fragment again. Which alerts a user sees and may act on is the alerts API's rule
 (fleet.web.alerts.mine): caregivers their residents' care alerts, volunteers those of
-circles they are in and their condominiums' technical ones, technicians technical ones."""
+circles they are in and their condominiums' technical ones, technicians technical ones.
+
+Each alert has a page of its own, /alerts/{id}: the link in every notification. It says
+what happened, what to do now, who was told and who comes next, and after "I'm on it"
+confirms that the others can see it."""
 
 import asyncio
 from typing import Annotated
@@ -12,8 +16,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from fleet.db import session
-from fleet.models import FALSE_ALARM, ROLES, User, utcnow
-from fleet.web.alerts import fingerprint, mine, rows
+from fleet.models import FALSE_ALARM, ROLES, Alert, User, utcnow
+from fleet.services import scope
+from fleet.web.alerts import detail, fingerprint, mine, rows
 from fleet.web.pages import Page, PageError, page_for
 
 router = APIRouter(include_in_schema=False)
@@ -21,6 +26,7 @@ Anyone = Annotated[Page, Depends(page_for(*ROLES))]
 POLL_S = 0.5
 STREAM_S = 300  # then EventSource reconnects, and login and scope are checked again
 REASONS = ("handled", FALSE_ALARM)
+DONE = ("acknowledge", "resolve")  # the confirmations a page shows after an action
 
 
 @router.get("/alerts")
@@ -52,6 +58,19 @@ def alerts_stream(page: Anyone, request: Request):
     )
 
 
+@router.get("/alerts/{alert_id}")
+def alert_page(alert_id: int, page: Anyone, done: str = ""):
+    with session(page.request.app.state.engine) as db:
+        alert = scope.get(db, page.user, Alert, alert_id)
+        if alert is None:
+            raise PageError(404)
+        return page.render(
+            "alert.html",
+            d=detail(db, page.user, alert, page.lang),
+            done=done if done in DONE else None,
+        )
+
+
 async def _act(alert_id, page, request, action):
     form = await request.form()
     page.check_csrf(form)
@@ -75,8 +94,9 @@ async def _act(alert_id, page, request, action):
             resident = form.get("resident")
             resident_id = int(resident) if str(resident or "").isdigit() else None
             found = rows(db, page.user, page.lang, resident_id)
-            return page.render("_alerts.html", alerts=found, resident_id=resident_id)
-    return RedirectResponse("/", status_code=303)
+            return page.render("_alerts.html", alerts=found, resident_id=resident_id, done=action)
+    # Without script: the alert's own page, with the confirmation.
+    return RedirectResponse(f"/alerts/{alert_id}?done={action}", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")

@@ -6,6 +6,7 @@ resolve).
     mine(db, user, resident_id=None)   -> the unresolved alerts the user may see and act on
     rows(db, user, lang, resident_id)  -> what the alerts fragment shows the user
     text(alert, lang)                  -> the rules' explanation of an alert
+    detail(db, user, alert, lang)      -> what the alert's own page shows (who was told, …)
     rules_snapshot(db, resident_id)    -> the engine's saved state, or None
 """
 
@@ -22,6 +23,8 @@ from fleet.models import (
     TECHNICIAN,
     VOLUNTEER,
     Alert,
+    AlertStep,
+    Condominium,
     Flat,
     Resident,
     RuleState,
@@ -29,6 +32,7 @@ from fleet.models import (
 )
 from fleet.rules import CARE, CRITICAL, URGENT, Condition
 from fleet.services import scope
+from fleet.web.i18n import translator
 
 UNRESOLVED = (ALERT_OPEN, ALERT_NOTIFIED, ALERT_ACKNOWLEDGED)
 
@@ -104,3 +108,52 @@ def fingerprint(engine, user):
 def rules_snapshot(db, resident_id):
     state = db.get(RuleState, resident_id)
     return state.snapshot if state is not None else None
+
+
+def _names(db, user_ids):
+    users = [db.get(User, i) for i in user_ids]
+    return [u.name for u in users if u is not None]
+
+
+def detail(db, user, alert, lang):
+    """What the alert's page (the link in every notification) shows: the resident as the
+    user's role may know her, the explanation, the advice, who was told and when, who
+    takes it on next if nobody answers, and who took it on or closed it."""
+    from fleet.alerts import lifecycle, messages
+
+    resident = db.get(Resident, alert.resident_id)
+    flat = db.get(Flat, resident.flat_id)
+    first = (resident.name.split() or [resident.name])[0]
+    told, seen = [], set()
+    steps = db.exec(
+        select(AlertStep).where(AlertStep.alert_id == alert.id).order_by(AlertStep.step)
+    ).all()
+    for step in steps:
+        if step.user_id is not None and step.user_id not in seen:
+            seen.add(step.user_id)
+            person = db.get(User, step.user_id)
+            if person is not None:
+                told.append((person.name, step.at, person.id == user.id))
+    next_names = []
+    if alert.state in (ALERT_OPEN, ALERT_NOTIFIED) and alert.escalate_at is not None:
+        levels = lifecycle.ladder(db, alert)
+        if levels:
+            following = alert.level + 1 if alert.level + 1 < len(levels) else 0
+            you = translator(lang)("alert_next_you")
+            next_names = [you if u.id == user.id else u.name for u in levels[following]]
+    acker = db.get(User, alert.acknowledged_by) if alert.acknowledged_by else None
+    closer = db.get(User, alert.resolved_by) if alert.resolved_by else None
+    return {
+        "alert": alert,
+        "who": _who(db, user, resident),
+        "resident": resident if user.role in (ADMIN, CAREGIVER) else None,
+        "place": (db.get(Condominium, flat.condominium_id), flat),
+        "title": messages.title(alert.rule, lang),
+        "text": text(alert, lang, named=user.role != TECHNICIAN),
+        "advice": messages.advice(alert, first, lang),
+        "told": told,
+        "next_names": next_names,
+        "acker": acker,
+        "closer": closer,
+        "open": alert.state in UNRESOLVED,
+    }

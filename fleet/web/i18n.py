@@ -325,14 +325,19 @@ def pick(*candidates):
 
 
 def translator(lang):
-    """t(key, **kw) in `lang`."""
+    """t(key, **kw) in `lang`; t.maybe(key, default) for raw values (a hub's words)."""
     words = _CATALOGUE[pick(lang)]
 
     def t(key, **kw):
         text = words.get(key) or _IT.get(key) or key
         return text.format(**kw) if kw else text
 
+    def maybe(key, default):
+        """The word for `key`, or `default` (a raw value we have no word for yet)."""
+        return words.get(key) or _IT.get(key) or default
+
     t.lang = pick(lang)
+    t.maybe = maybe
     return t
 
 
@@ -722,5 +727,92 @@ _EN.update(
         "ota_r_paused_by_hand": "paused by hand",
         "ota_r_wave_failed": "wave {wave}: {failed} of {hubs} hubs failed",
         "hub_no_updates": "No updates for this hub.",
+    }
+)
+
+# A caregiver's phone (T5): the alert's own page (the link in every notification), the
+# confirmations after acting on an alert, and plain words where there was jargon.
+_IT.update(
+    {
+        "alert_opened": "Aperto il {when}",
+        "alert_nobody_yet": "Nessuno se ne sta ancora occupando.",
+        "alert_details": "Cosa fare e chi è stato avvisato",
+        "alert_now": "Cosa fare adesso",
+        "alert_ack_means": (
+            "Quando se ne occupa, prema «Ho visto, me ne occupo»: gli altri lo vedranno e "
+            "non riceveranno altri avvisi."
+        ),
+        "alert_told": "Chi è stato avvisato",
+        "alert_told_none": "Nessuno ancora: gli avvisi stanno partendo.",
+        "alert_told_you": "Lei",
+        "alert_next_you": "di nuovo lei",
+        "alert_next": "Se nessuno se ne occupa entro le {when}, avviseremo: {names}.",
+        "alert_closed_handled": "Chiuso da {who} il {when}: risolto.",
+        "alert_closed_false": "Chiuso da {who} il {when}: falso allarme.",
+        "alert_closed_itself": "Chiuso da solo il {when}: la situazione è tornata normale.",
+        "done_ack": (
+            "Grazie: ora tutti vedono che se ne occupa lei, e non avviseremo altre persone."
+        ),
+        "done_resolved": "Allarme chiuso. Grazie.",
+        "why_hub_offline": (
+            "l'apparecchio del condominio non è collegato: i sensori ora non possono avvisarci"
+        ),
+        "hub_of_flat": "Hub dell'interno {flats}",
+        "hub_of_flats": "Hub degli interni {flats}",
+        "hub_no_flats": "Hub ancora senza sensori",
+        "ev_window": "finestra",
+        "ev_chair": "poltrona",
+        "ev_temperature": "temperatura",
+        "ev_humidity": "umidità",
+        "act_provision": "preparato",
+        "act_claim": "assegnato al condominio",
+        "act_activate": "collegato per la prima volta",
+        "act_revoke": "revocato",
+        "act_reprovision": "preparato di nuovo",
+        "reset_power-on": "accensione",
+        "reset_hard": "pulsante di reset",
+        "reset_watchdog": "blocco, riavviato da solo",
+        "reset_deepsleep": "risveglio",
+        "reset_soft": "riavvio del programma",
+    }
+)
+_EN.update(
+    {
+        "alert_opened": "Opened on {when}",
+        "alert_nobody_yet": "Nobody is taking care of it yet.",
+        "alert_details": "What to do and who was told",
+        "alert_now": "What to do now",
+        "alert_ack_means": (
+            "When you take it on, press “Seen, I'm on it”: the others will see it and will "
+            "not be alerted again."
+        ),
+        "alert_told": "Who was told",
+        "alert_told_none": "Nobody yet: the alerts are on their way.",
+        "alert_told_you": "You",
+        "alert_next_you": "you again",
+        "alert_next": "If nobody takes it on by {when}, we will alert: {names}.",
+        "alert_closed_handled": "Closed by {who} on {when}: resolved.",
+        "alert_closed_false": "Closed by {who} on {when}: false alarm.",
+        "alert_closed_itself": "Closed by itself on {when}: things are back to normal.",
+        "done_ack": "Thank you: everyone can now see that you are on it; nobody else will be alerted.",
+        "done_resolved": "Alert closed. Thank you.",
+        "why_hub_offline": "the building's device is not connected: the sensors cannot reach us",
+        "hub_of_flat": "Hub of flat {flats}",
+        "hub_of_flats": "Hub of flats {flats}",
+        "hub_no_flats": "Hub with no sensors yet",
+        "ev_window": "window",
+        "ev_chair": "chair",
+        "ev_temperature": "temperature",
+        "ev_humidity": "humidity",
+        "act_provision": "provisioned",
+        "act_claim": "assigned to the condominium",
+        "act_activate": "first connected",
+        "act_revoke": "revoked",
+        "act_reprovision": "provisioned again",
+        "reset_power-on": "power on",
+        "reset_hard": "reset button",
+        "reset_watchdog": "stuck, restarted itself",
+        "reset_deepsleep": "wake from sleep",
+        "reset_soft": "program restart",
     }
 )

@@ -76,6 +76,12 @@ def my_condominiums(page: Volunteer):
                 .where(Flat.condominium_id == condo.id)
                 .order_by(Flat.floor, Flat.label)
             ).all()
+            # A hub id means nothing on the stairs: which flats it serves does.
+            label = {f.id: f.label for f in flats}
+            served = {
+                h.id: sorted({label[s.flat_id] for s in sensors[h.id] if s.flat_id in label})
+                for h in hubs
+            }
             people = []
             for flat in flats:
                 for r in db.exec(
@@ -83,7 +89,15 @@ def my_condominiums(page: Volunteer):
                 ):
                     level, _why = status(db, r, now, page.t)  # reasons stay with the family
                     people.append((flat.label, (r.name.split() or [""])[0], level))
-            condos.append({"condo": condo, "hubs": hubs, "sensors": sensors, "people": people})
+            condos.append(
+                {
+                    "condo": condo,
+                    "hubs": hubs,
+                    "sensors": sensors,
+                    "served": served,
+                    "people": people,
+                }
+            )
         return page.render(
             "condo.html",
             condos=condos,
