@@ -2,9 +2,12 @@
 path (UDP → datagram guard → aiocoap OSCORE with the DB-backed context → validation →
 database) from 100 synthetic hubs, beside aiocoap's own ceiling (an empty resource,
 plain CoAP) measured in the same run, as a ratio; then datapoints per second with
-10-record packs.
+10-record packs. Database work per message: commits, transactions begun and statements
+(each a round trip on PostgreSQL). With --residents each hub's sensors are in a flat
+with a resident, so every reading also goes through that resident's rules (the engine's
+state saved with the pack); without, the rules find nobody to feed.
 
-    .venv/bin/python tests/bench/bench_fleet_coap.py [--messages N] [--window W]
+    .venv/bin/python tests/bench/bench_fleet_coap.py [--messages N] [--window W] [--residents]
     FLEET_BENCH_DATABASE_URL=postgresql+psycopg://… to measure on PostgreSQL (the
     database is emptied first); SQLite in a temporary directory otherwise.
 
@@ -21,6 +24,8 @@ import socket
 import sys
 import tempfile
 import time
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -32,7 +37,16 @@ from sqlmodel import select  # noqa: E402
 
 from fleet.coap import CoapServer  # noqa: E402
 from fleet.db import make_engine, migrate, session  # noqa: E402
-from fleet.models import CLAIMED, Hub, Reading, Sensor, TelemetryReceipt  # noqa: E402
+from fleet.models import (  # noqa: E402
+    CLAIMED,
+    Condominium,
+    Flat,
+    Hub,
+    Reading,
+    Resident,
+    Sensor,
+    TelemetryReceipt,
+)
 from fleet.secrets import seal_hub_secret  # noqa: E402
 from fleet.settings import Settings  # noqa: E402
 from protocol import coap, codes, options, senml  # noqa: E402
@@ -42,7 +56,7 @@ HUBS = 100
 BT = 1_795_000_000
 
 
-def setup_db(url, settings):
+def setup_db(url, settings, residents):
     if url.startswith("postgresql"):
         eng = make_engine(url)
         with eng.begin() as conn:
@@ -53,7 +67,17 @@ def setup_db(url, settings):
     engine = make_engine(url)
     hubs = []
     with session(engine) as db:
+        condo = Condominium(name="bench")
+        db.add(condo)
+        db.flush()
         for i in range(HUBS):
+            flat_id = None
+            if residents:
+                flat = Flat(condominium_id=condo.id, label=f"{i}")
+                db.add(flat)
+                db.flush()
+                flat_id = flat.id
+                db.add(Resident(flat_id=flat_id, name=f"Resident {i}", consent_date=date.today()))
             ms, salt, sid = os.urandom(16), os.urandom(8), i.to_bytes(2, "big") + b"\xb0"
             hub = Hub(
                 hub_id=f"hub-{i:03d}",
@@ -63,8 +87,17 @@ def setup_db(url, settings):
             )
             db.add(hub)
             db.flush()
-            db.add(Sensor(hub_id=hub.id, key="t1", kind="temperature", room="living", i2c_addr=68))
-            db.add(Sensor(hub_id=hub.id, key="h1", kind="humidity", room="living", i2c_addr=68))
+            for key, kind in (("t1", "temperature"), ("h1", "humidity")):
+                db.add(
+                    Sensor(
+                        hub_id=hub.id,
+                        key=key,
+                        kind=kind,
+                        room="living",
+                        i2c_addr=68,
+                        flat_id=flat_id,
+                    )
+                )
             hubs.append((hub.hub_id, sid, ms, salt))
         db.commit()
     return engine, hubs
@@ -169,25 +202,35 @@ async def main(args):
             hub_rate_per_s=1e6,
             hub_rate_burst=10**6,
         )
-        engine, hubs = setup_db(url, settings)
+        engine, hubs = setup_db(url, settings, args.residents)
         n, w = args.messages, args.window
-        print(f"{HUBS} hubs, {n} requests per run, {w} in flight, database {url.split(':')[0]}")
+        print(
+            f"{HUBS} hubs{' with a resident each' if args.residents else ''}, {n} requests per "
+            f"run, {w} in flight, database {url.split(':')[0]}"
+        )
         answered, _, secs, _ = await ceiling(hubs, n, w)
         plain = answered / secs
         print(f"aiocoap no-op ceiling (plain CoAP, empty resource): {plain:8.0f} responses/s")
-        commits = [0]
-        event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
+        db_work = Counter()
+        for name in ("begin", "commit", "rollback"):
+            event.listen(engine, name, lambda _conn, name=name: db_work.update((name,)))
+        event.listen(engine, "before_cursor_execute", lambda *_: db_work.update(("statement",)))
         server = CoapServer(settings, engine)
         port = await server.start()
         try:
             ctxs = [Context(ms, sid, b"", salt) for _, sid, ms, salt in hubs]
             wires = build_requests(hubs, ctxs, n, 1, 0, plain=False)
-            commits[0] = 0
+            db_work.clear()
             answered, ok, secs, separate = await run_client(port, wires, w)
             full = ok / secs
             print(f"telemetry, 1 record, OSCORE -> validate -> DB: {full:8.0f} messages/s")
             print(f"  ratio to the no-op ceiling: {full / plain:.2f} ({ok}/{n} stored 2.04)")
-            print(f"  database commits per message: {commits[0] / max(1, ok):.2f}")
+            per = {k: v / max(1, ok) for k, v in db_work.items()}
+            print(
+                f"  per message: {per.get('commit', 0):.2f} commits, "
+                f"{per.get('begin', 0):.2f} transactions begun, "
+                f"{per.get('statement', 0):.2f} statements"
+            )
             print(f"  separate responses (empty ACK first): {separate}")
             wires = build_requests(hubs, ctxs, n, 10, 10**6, plain=False)
             answered, ok10, secs, _ = await run_client(port, wires, w)
@@ -212,6 +255,7 @@ if __name__ == "__main__":
     ap.add_argument("--messages", type=int, default=3000)
     ap.add_argument("--window", type=int, default=32)
     ap.add_argument("--profile", help="write a cProfile of the server process here")
+    ap.add_argument("--residents", action="store_true", help="every hub's flat has a resident")
     args = ap.parse_args()
     if args.profile:
         import cProfile
