@@ -1,7 +1,8 @@
 """The update pages in a real Chromium against the real server: a technician uploads a
 signed release through the form, creates a campaign for one condominium and starts it,
 sees its first wave and the hub in it, then pauses it with a reason; a caregiver whose
-resident is served by that hub reads that monitoring will pause. Screenshots go to
+resident is served by that hub reads that monitoring will pause; refused uploads and
+campaign forms say fleet.ota's reason in Italian. Screenshots go to
 var/screenshots/."""
 
 from playwright.sync_api import expect
@@ -71,3 +72,52 @@ def test_technician_creates_a_campaign_and_pauses_it(server, chromium, shots, tm
     assert fits_the_screen(care)
     care.screenshot(path=shots / "caregiver-update-notice-phone.png", full_page=True)
     care.close()
+
+
+def test_refusals_are_said_in_italian(server, chromium, shots, tmp_path):
+    key = ota_support.new_key()
+    server.settings.release_keys = ota_support.keys_file(tmp_path, key)
+    manifest, bundle = ota_support.build(key, 4, version="0.4.0", hw="micropython-esp32")
+    files = {
+        "foreign.cose": ota_support.build(ota_support.new_key(), 4)[0],
+        "manifest.cose": manifest,
+        "bundle.bin": bundle,
+        "tampered.bin": bundle[:-1] + bytes([bundle[-1] ^ 1]),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    page = chromium.new_page(viewport=DESKTOP)
+    log_in(page, server, "tech")
+    error = page.locator("#ota-error")
+    for m, b, said in (
+        ("foreign.cose", "bundle.bin", "Il manifesto è firmato con una chiave non fidata."),
+        (
+            "manifest.cose",
+            "tampered.bin",
+            "Il pacchetto non corrisponde al manifesto (SHA-256 diverso).",
+        ),
+        ("manifest.cose", "bundle.bin", None),  # stored
+        ("manifest.cose", "bundle.bin", "Una versione con numero di sequenza 4 è già caricata."),
+    ):
+        page.goto(server.url + "/ota")
+        page.set_input_files("input[name=manifest]", str(tmp_path / m))
+        page.set_input_files("input[name=bundle]", str(tmp_path / b))
+        page.get_by_role("button", name="Carica").click()
+        if said is None:
+            expect(page.locator("#releases tbody tr").first).to_contain_text("0.4.0")
+        else:
+            expect(error).to_have_text(said)
+    page.screenshot(path=shots / "ota-refused-upload.png", full_page=True)
+
+    page.goto(server.url + "/ota/campaigns/new")
+    for waves, said in (
+        ("50, 10, 100", "Ogni ondata deve essere più grande della precedente."),
+        ("1, dieci, 100", "Le ondate sono percentuali intere, per esempio 1, 10, 50, 100."),
+    ):
+        page.fill("#waves", waves)
+        page.get_by_role("button", name="Crea la campagna").click()
+        expect(error).to_have_text(said)
+        expect(page.locator("#waves")).to_have_value(waves)  # kept to be corrected
+    page.screenshot(path=shots / "ota-refused-campaign.png", full_page=True)
+    page.close()
