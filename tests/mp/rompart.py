@@ -9,28 +9,29 @@ class PowerCut(Exception):
 
 def lend(part, cut=-1):
     """vfs.rom_ioctl over `part`: 2 get, 3 prepare (erase), 4 write, 5 end. cut >= 0: the
-    power fails in the middle of the cut-th erase or write (counted from 0), which then
-    does only its first half, block 0 first as a flash erases, and raises PowerCut."""
+    power fails in the cut-th erase or write (counted from 0), which raises PowerCut: a
+    write then did its first half; an erase left the partition's first bytes and all after
+    its first block, the worst case: the image's header and the key outlive the damage."""
     left = [cut]
 
-    def done(n):
-        # How many of n bytes this call gets through before the power fails.
+    def torn():
         left[0] -= 1
-        return n // 2 if left[0] == -1 else n
+        return left[0] == -1
 
     def rom_ioctl(op, *args):
         if op == 2:
             return memoryview(part)
         if op == 3:
-            n = done(args[1])
-            for i in range(n):
+            size = args[1]
+            cut_now = torn()
+            for i in range(64, 4096) if cut_now else range(size):
                 part[i] = 0xFF
-            if n < args[1]:
+            if cut_now:
                 raise PowerCut
             return 4096
         if op == 4:
             at, data = args[1], args[2]
-            n = done(len(data))
+            n = len(data) // 2 if torn() else len(data)
             for i in range(n):
                 part[at + i] &= data[i]
             if n < len(data):
