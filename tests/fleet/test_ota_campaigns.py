@@ -124,6 +124,8 @@ def test_a_failing_wave_pauses_the_campaign_by_itself(engine, settings, world, k
     s = tick(engine, settings, at(2))
     assert s["campaign"].state == "paused"
     assert s["campaign"].paused_reason == "wave 1: 1 of 1 hubs failed"
+    said = ("wave_failed", {"wave": 1, "failed": 1, "hubs": 1})
+    assert campaigns.pause_code(s["campaign"]) == said  # what the pages translate
     assert offered(engine, settings, hubs, at(3)) == []
     # A person looks, accepts the canary's failure and resumes: wave 2 opens.
     with session(engine) as db:
@@ -136,6 +138,8 @@ def test_a_failing_wave_pauses_the_campaign_by_itself(engine, settings, world, k
         beat(engine, settings, h, at(6), report=["refused", 2, why])
     s = tick(engine, settings, at(7))
     assert s["campaign"].state == "paused" and "3 of 9" in s["campaign"].paused_reason
+    said = ("wave_failed", {"wave": 2, "failed": 3, "hubs": 9})
+    assert campaigns.pause_code(s["campaign"]) == said
     assert {states(engine)[h][1] for h in hubs[1:4]} == {"signature", "out of space", "hardware"}
 
 
@@ -147,7 +151,8 @@ def test_pause_resume_and_cancel_by_hand(engine, settings, world, key):
         campaigns.pause(db, None, 1, "Friday afternoon")
         with pytest.raises(OTAError) as e:
             campaigns.pause(db, None, 1, "again")
-        assert e.value.status == 409
+        assert e.value.status == 409 and e.value.code == "wrong_state"
+        assert e.value.params == {"state": "paused", "action": "pause"}
     assert offered(engine, settings, hubs, at(1)) == []
     with session(engine) as db:
         campaigns.resume(db, None, 1)
@@ -175,8 +180,9 @@ def test_offers_only_inside_the_maintenance_window_local_time(engine, settings, 
     with session(engine) as db:
         c = campaigns.create(db, None, 1, waves=(100,), window=("02:00", "03:00"))
         assert c.window_start == "02:00"
-        with pytest.raises(OTAError):
+        with pytest.raises(OTAError) as e:
             campaigns.create(db, None, 1, window=("2 am", "3 am"))
+        assert (e.value.code, e.value.params) == ("window_time", {"text": "2 am"})
 
 
 def test_no_offer_while_an_alert_is_open_for_a_resident_the_hub_serves(engine, settings, world,
@@ -276,9 +282,13 @@ def test_only_hubs_of_the_release_hardware_class_are_targeted(engine, settings, 
         campaign(db, settings, rel, waves=(100,), condominium_ids=[world.condo_a])
     assert set(states(engine)) == {"e0", "e1", "m0", "hub-a"}  # hub-a: seed's esp32 hub
     with session(engine) as db:
-        with pytest.raises(OTAError):  # every hub is in the running campaign already
+        with pytest.raises(OTAError) as e:  # every hub is in the running campaign already
             campaign(db, settings, rel, waves=(100,), condominium_ids=[world.condo_a])
-        with pytest.raises(OTAError):
+        assert (e.value.code, e.value.status) == ("no_hub", 409)
+        with pytest.raises(OTAError) as e:
             campaigns.create(db, None, rel.id, hardware="cpython-linux")
+        assert e.value.code == "hardware_mismatch"
+        assert e.value.params == {"version": "0.2.0", "hw": "micropython-esp32",
+                                  "other": "cpython-linux"}  # fmt: skip
         c = campaigns.create(db, None, rel.id, hub_ids=["b0"], waves=(100,))
         assert campaigns.targets(db, c, rel)[0].hub_id == "b0"
