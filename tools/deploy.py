@@ -11,7 +11,9 @@ finishes the job; staged or installed files that already match are not sent agai
 repeat is quick.
 
 The app is built by tools/release.collect: `.mpy` from mpy-cross for a MicroPython hub,
-source for an emulated (CPython) one; the hub is asked which it is.
+source for an emulated (CPython) one; the hub is asked which it is. Beside it goes its
+ROMFS record (tools/romfs.RECORD), so that boot.py mounts the code from the partition
+without hashing it; boot.py ignores it while `deploy.pending` is there.
 """
 
 import ast
@@ -22,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from tools import release
+from tools import release, romfs
 from tools.errors import ToolError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +187,7 @@ def app_files(implementation, version, firmware=None, protocol=None):
         raise DeviceError(str(e)) from None
     for name in _FIXED:
         files[name] = (firmware / name).read_bytes()
+    files[romfs.RECORD] = romfs.slot_record(files).encode()
     return files
 
 

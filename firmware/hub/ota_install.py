@@ -1,17 +1,22 @@
 """Installing a verified bundle: each file into the inactive slot, read back and checked
-against its digest, then the trusted keys and the manifest beside them, and last
-ota.state, the one write that changes what boot.py starts. Until then the running copy
+against its digest, then the trusted keys and the manifest beside them, the copy's
+ROMFS record (boot.py's romfs.key: with it boot.py mounts the code without hashing it),
+and last ota.state, the one write that changes what boot.py starts. Until then the running copy
 is what boots, so a power cut anywhere leaves the old or the new application whole.
 
 Bundle format (tools/release.py): b"PTB1", then per file of the manifest, in its order,
 a 2-byte path length, the path, a 4-byte size and the bytes."""
 
+import hashlib
 import os
+from binascii import hexlify
 
 from hub import ota_files as fs
 from protocol import cbor
 
 _MAGIC = b"PTB1"
+_RECORD = "romfs.key"  # boot.py's
+_CODE = ("hub", "protocol")  # the packages boot.py packs into the ROMFS partition
 
 
 def install(m, slot):
@@ -35,6 +40,7 @@ def install(m, slot):
     if keys:
         fs.write(new + "/" + fs.KEYS, keys)
     fs.write(new + "/" + fs.RELEASE, cbor.dumps(m))
+    fs.write(new + "/" + _RECORD, record(m[fs.M_FILES]))
     boots = (m.get(fs.M_TRIAL) or (3,))[0]
     # The one step that changes what boots; everything before it can be redone.
     fs.write(fs.STATE, new + " " + slot + " " + str(boots))
@@ -58,3 +64,17 @@ def _copy(src, path, size, digest, buf):
             left -= n
     if fs.sha256(path, buf) != digest:
         raise fs.Refused("integrity")
+
+
+def record(files):
+    """boot.py's record of a copy of [(path, size, sha256)]: the key and shape (hex) of
+    its code files (tools/romfs.py), from the digests every file was checked against."""
+    key = hashlib.sha256()
+    shape = hashlib.sha256()
+    for path, size, digest in sorted(files):
+        pkg, _, name = path.partition("/")
+        if pkg in _CODE and "/" not in name and (name.endswith(".py") or name.endswith(".mpy")):
+            line = (path + " " + str(size)).encode()
+            shape.update(line + b"\n")
+            key.update(line + b" " + hexlify(digest) + b"\n")
+    return hexlify(key.digest()).decode() + " " + hexlify(shape.digest()).decode()
