@@ -4,6 +4,7 @@
     rx.add(mac, key)                   # mac: 6 bytes as printed (54:48:E6:...); key: 16 bytes or None
     readings = rx.feed(mac, adv)       # adv: the advertising payload (AD structures)
     # -> [(object_id, value), ...] or None (not BTHome, unknown sensor, repeat, rejected)
+    scanner = hal.Scanner(uuid16=0xFCD2)   # this module's Scanner: the BLE scan feeding rx
 
 Values are ints, or floats for scaled objects (0x02 temperature 21.5), or bytes for text
 and raw objects; the ids are the BTHome object ids (TEMPERATURE, BUTTON, ...). Button
@@ -27,6 +28,8 @@ except ImportError:
     const = _identity
 
 _AD_SERVICE_DATA_16 = const(0x16)
+_IRQ_SCAN_RESULT = const(5)
+_IRQ_SCAN_DONE = const(6)
 _INFO_ENCRYPTED = const(0x01)
 _INFO_MAC = const(0x02)  # the sensor's MAC (reversed) follows the info byte
 _VERSION_2 = const(0x40)  # bits 5-7
@@ -240,3 +243,105 @@ class Receiver:
             return None
         sensor.counter = counter
         return plain
+
+
+# --- the scan that collects them (hal.Scanner) ----------------------------------------------
+# Part of the hardware layer, kept here so that only a hub with BLE sensors loads it; it
+# imports bluetooth when made, so the decoder above still runs anywhere.
+
+
+class Scanner:
+    """Passive BLE scan into a ring of (addr, rssi, adv bytes).
+
+    The IRQ copies each result into buffers made here (the IRQ's memoryviews are only valid
+    during the call). With uuid16 set, only advertisements carrying service data for that
+    16-bit UUID are kept (0xFCD2 for BTHome), so other radios cannot fill the ring.
+    """
+
+    def __init__(self, size=16, adv_max=31, uuid16=None):
+        import asyncio
+        from array import array
+
+        import bluetooth
+
+        self._size = size
+        self._adv_max = adv_max
+        self._uuid = uuid16
+        self._addr = bytearray(6 * size)
+        self._rssi = array("i", [0] * size)
+        self._len = bytearray(size)
+        self._adv = bytearray(adv_max * size)
+        self._head = 0
+        self._tail = 0
+        self.dropped = 0
+        self.scanning = False
+        self.flag = asyncio.ThreadSafeFlag()
+        self.ble = bluetooth.BLE()
+        self.ble.active(True)
+        self.ble.irq(self._irq)
+
+    def start(self, duration_ms=0, interval_us=100_000, window_us=100_000):
+        """Scan passively; duration 0 scans until stop(). A window equal to the interval
+        listens all the time, which a mains-powered hub can afford."""
+        self.scanning = True
+        self.ble.gap_scan(duration_ms, interval_us, window_us, False)
+
+    def stop(self):
+        # None stops a scan (documented), though the stubs only admit an int.
+        self.ble.gap_scan(None)  # pyright: ignore[reportArgumentType]
+
+    def _wanted(self, adv):
+        # Walk the AD structures (length, type, data...) looking for the service UUID.
+        n = len(adv)
+        i = 0
+        while i + 3 < n and adv[i]:
+            end = i + 1 + adv[i]
+            if (
+                adv[i + 1] == _AD_SERVICE_DATA_16
+                and end <= n
+                and adv[i + 2] | (adv[i + 3] << 8) == self._uuid
+            ):
+                return True
+            i = end
+        return False
+
+    def _irq(self, event, data):
+        if event == _IRQ_SCAN_DONE:
+            self.scanning = False
+            self.flag.set()
+            return
+        if event != _IRQ_SCAN_RESULT:
+            return
+        addr = data[1]
+        adv = data[4]
+        n = len(adv)
+        if n > self._adv_max or (self._uuid is not None and not self._wanted(adv)):
+            return
+        nxt = (self._head + 1) % self._size
+        if nxt == self._tail:
+            self.dropped += 1
+            return
+        h = self._head
+        for j in range(6):
+            self._addr[6 * h + j] = addr[j]
+        o = self._adv_max * h
+        for j in range(n):
+            self._adv[o + j] = adv[j]
+        self._len[h] = n
+        self._rssi[h] = data[3]
+        self._head = nxt
+        self.flag.set()
+
+    def get(self):
+        """The oldest result as (addr bytes, rssi, adv bytes), or None."""
+        t = self._tail
+        if t == self._head:
+            return None
+        o = self._adv_max * t
+        res = (
+            bytes(self._addr[6 * t : 6 * t + 6]),
+            self._rssi[t],
+            bytes(self._adv[o : o + self._len[t]]),
+        )
+        self._tail = (t + 1) % self._size
+        return res

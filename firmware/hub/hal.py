@@ -1,6 +1,7 @@
 # The hub's thin hardware layer: the only module of the app that touches machine, network,
-# bluetooth, the RTC and the filesystem's free space, so the emulator's stand-ins for those
-# MicroPython modules are all it takes to run the app off the hub.
+# bluetooth (its BLE scanner lives in hub.bthome, loaded only by a hub with BLE sensors),
+# the RTC and the filesystem's free space, so the emulator's stand-ins for those MicroPython
+# modules are all it takes to run the app off the hub.
 #
 # IRQ handlers here never allocate: they write into buffers made once at start-up, and the
 # asyncio loop drains them. Debounce works on held levels: a level counts once it has been
@@ -28,10 +29,6 @@ _UNIX_2000 = const(946684800)
 # Ports with the 2000 epoch count time.time() from 2000-01-01; hal speaks Unix seconds.
 _EPOCH = 0 if time.gmtime(0)[0] == 1970 else _UNIX_2000
 _VALID_AFTER = const(1704067200)  # 2024-01-01: an RTC before this was never set
-
-_IRQ_SCAN_RESULT = const(5)
-_IRQ_SCAN_DONE = const(6)
-_AD_SERVICE_DATA_16 = const(0x16)
 
 _RESET_NAMES = {
     machine.PWRON_RESET: "power-on",
@@ -259,95 +256,9 @@ class Wifi:
 # --- BLE scanning -----------------------------------------------------------------------
 
 
-class Scanner:
-    """Passive BLE scan into a ring of (addr, rssi, adv bytes).
+def Scanner(size=16, adv_max=31, uuid16=None):  # noqa: N802 (it stands for the class)
+    """A passive BLE scan, hub.bthome.Scanner: loaded only by a hub with BLE sensors, so
+    the others keep its heap."""
+    from hub import bthome
 
-    The IRQ copies each result into buffers made here (the IRQ's memoryviews are only valid
-    during the call). With uuid16 set, only advertisements carrying service data for that
-    16-bit UUID are kept (0xFCD2 for BTHome), so other radios cannot fill the ring.
-    """
-
-    def __init__(self, size=16, adv_max=31, uuid16=None):
-        import bluetooth
-
-        self._size = size
-        self._adv_max = adv_max
-        self._uuid = uuid16
-        self._addr = bytearray(6 * size)
-        self._rssi = array("i", [0] * size)
-        self._len = bytearray(size)
-        self._adv = bytearray(adv_max * size)
-        self._head = 0
-        self._tail = 0
-        self.dropped = 0
-        self.scanning = False
-        self.flag = asyncio.ThreadSafeFlag()
-        self.ble = bluetooth.BLE()
-        self.ble.active(True)
-        self.ble.irq(self._irq)
-
-    def start(self, duration_ms=0, interval_us=100_000, window_us=100_000):
-        """Scan passively; duration 0 scans until stop(). A window equal to the interval
-        listens all the time, which a mains-powered hub can afford."""
-        self.scanning = True
-        self.ble.gap_scan(duration_ms, interval_us, window_us, False)
-
-    def stop(self):
-        # None stops a scan (documented), though the stubs only admit an int.
-        self.ble.gap_scan(None)  # pyright: ignore[reportArgumentType]
-
-    def _wanted(self, adv):
-        # Walk the AD structures (length, type, data...) looking for the service UUID.
-        n = len(adv)
-        i = 0
-        while i + 3 < n and adv[i]:
-            end = i + 1 + adv[i]
-            if (
-                adv[i + 1] == _AD_SERVICE_DATA_16
-                and end <= n
-                and adv[i + 2] | (adv[i + 3] << 8) == self._uuid
-            ):
-                return True
-            i = end
-        return False
-
-    def _irq(self, event, data):
-        if event == _IRQ_SCAN_DONE:
-            self.scanning = False
-            self.flag.set()
-            return
-        if event != _IRQ_SCAN_RESULT:
-            return
-        addr = data[1]
-        adv = data[4]
-        n = len(adv)
-        if n > self._adv_max or (self._uuid is not None and not self._wanted(adv)):
-            return
-        nxt = (self._head + 1) % self._size
-        if nxt == self._tail:
-            self.dropped += 1
-            return
-        h = self._head
-        for j in range(6):
-            self._addr[6 * h + j] = addr[j]
-        o = self._adv_max * h
-        for j in range(n):
-            self._adv[o + j] = adv[j]
-        self._len[h] = n
-        self._rssi[h] = data[3]
-        self._head = nxt
-        self.flag.set()
-
-    def get(self):
-        """The oldest result as (addr bytes, rssi, adv bytes), or None."""
-        t = self._tail
-        if t == self._head:
-            return None
-        o = self._adv_max * t
-        res = (
-            bytes(self._addr[6 * t : 6 * t + 6]),
-            self._rssi[t],
-            bytes(self._adv[o : o + self._len[t]]),
-        )
-        self._tail = (t + 1) % self._size
-        return res
+    return bthome.Scanner(size, adv_max, uuid16)
