@@ -14,7 +14,8 @@ with kinds: emergency, reading, forget (payload: seqs acked or dropped), reserve
 sequence number high-water mark). Opening scans the log once; a record whose CRC fails
 (a torn write) is skipped byte by byte until the next valid record, so nothing after it
 is hidden. RAM holds an index of 10 bytes per queued record, never the payloads
-(measured on MicroPython: 17 KB for a full 64 KB log of 40-byte payloads).
+(measured on MicroPython: 17 KB for a full 64 KB log of 40-byte payloads); the 1 KB read
+window that scan needs exists only while opening.
 
 Emergencies are written and synced before put() returns. Readings wait in a RAM buffer
 of `batch` bytes (one write when it fills or the next would not fit, at flush(), or with
@@ -62,6 +63,7 @@ _HDR = const(8)  # magic, kind, length, seq
 _OVERHEAD = const(12)  # header and CRC
 _MAX_PAYLOAD = const(1012)  # a record fits the read window
 _WINDOW = const(1024)
+_CHUNK = const(128)  # compaction copies records through this much RAM
 _SEQ_STEP = const(256)  # seqs reserved per reserve record
 _FORGET_MAX = const(250)  # seqs per forget record
 
@@ -170,9 +172,10 @@ class Outbox:
         self.dropped = 0  # readings dropped to make room, since open
         self.refused = 0  # readings refused because only emergencies were queued
         self.skipped = 0  # bytes of torn or corrupt records found at open
-        self._win = bytearray(_WINDOW)  # read window over the log
+        self._win = None  # read window over the log while open scans it, then dropped
         self._wpos = 0
         self._wlen = 0
+        self._chunk = bytearray(_CHUNK)
         # Readings not yet written: a batch, or one record of the largest size.
         self._pbuf = bytearray(max(batch, _MAX_PAYLOAD + _OVERHEAD))
         self._plen = 0
@@ -184,7 +187,9 @@ class Outbox:
                 fs.rename(self._tmp, self._path)  # cut between remove and rename (FAT)
             else:
                 fs.remove(self._tmp)  # cut before the rename: the old log is whole
+        self._win = bytearray(_WINDOW)
         self._scan()
+        self._win = None  # 1 KB a hub's heap needs more than a cache of the log
 
     # -- public API
 
@@ -235,8 +240,7 @@ class Outbox:
                         return out
                     if f is None:
                         f = self._fs.open(self._path, "rb")
-                    j = self._load(f, idx.offs[i], n) + _HDR
-                    out.append((idx.seqs[i], urgent, bytes(self._win[j : j + n - _OVERHEAD])))
+                    out.append((idx.seqs[i], urgent, self._payload(f, idx.offs[i], n)))
                     total += n - _OVERHEAD
         finally:
             if f is not None:
@@ -290,8 +294,7 @@ class Outbox:
                     for i in range(old.start, len(old.lens)):
                         n = old.lens[i]
                         if n:
-                            j = self._load(src, old.offs[i], n)
-                            dst.write(memoryview(self._win)[j : j + n])
+                            self._copy(src, dst, old.offs[i], n)
                             new.add(old.seqs[i], pos, n)
                             pos += n
             finally:
@@ -311,7 +314,6 @@ class Outbox:
         self._u, self._p = u, p
         self._size = pos
         self._live = pos - len(head)
-        self._wlen = 0
         self._plen = self._pcount = 0
         self._forget = array("I")
 
@@ -373,6 +375,24 @@ class Outbox:
             self._wpos = pos
             j = 0
         return j
+
+    def _payload(self, f, pos, n):
+        # The payload of the n-byte record at log offset pos, read from flash.
+        buf = bytearray(n - _OVERHEAD)
+        f.seek(pos + _HDR)
+        f.readinto(buf)
+        return bytes(buf)
+
+    def _copy(self, src, dst, pos, n):
+        # Copy log bytes [pos, pos + n) from src to dst, a chunk at a time.
+        buf = self._chunk
+        src.seek(pos)
+        while n > 0:
+            k = min(src.readinto(buf) or 0, n)
+            if not k:
+                return  # the log is shorter than its index said: nothing more to copy
+            dst.write(buf if k == _CHUNK else memoryview(buf)[:k])
+            n -= k
 
     def _drop_seq(self, seq):
         for idx in (self._u, self._p):
