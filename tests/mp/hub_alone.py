@@ -30,22 +30,9 @@ import micropython
 import network  # noqa: F401
 import rompart
 
-_part = bytearray(int(sys.argv[2]))
-gc.collect()
-print("FIG bits", 64 if sys.maxsize >> 32 else 32)
-print("FIG world", gc.mem_alloc())
-_free = gc.mem_free() - int(sys.argv[3])
-assert _free >= 0, "the process heap is too small for the world and the hub"
-_ballast = bytearray(max(0, _free - 64))  # 64: the bytearray's own header, rounded up
-gc.collect()
-_world = gc.mem_alloc()
-micropython.qstr_info()  # the world's interned names, before the hub's
-
-
-# As on a hub, boot.py's globals stay alive: they are __main__'s, which main.py shares.
-_main = {"__name__": "__main__", "rom_ioctl": rompart.lend(_part)}
-exec(open("boot.py").read(), _main)
-
+# The world's own code and names come first, so that they count as the world's.
+base = 0  # heap in use once boot.py has run
+_main = hubapp = identity = asyncio = None  # the hub's, bound by _load_hub()
 _MODULES = (
     "asyncio",
     "protocol.errors",
@@ -72,6 +59,14 @@ _MODULES = (
 )
 
 
+def _load_hub():
+    global asyncio, hubapp, identity
+    import asyncio
+
+    from hub import app as hubapp
+    from hub import identity
+
+
 def _import_all():
     # Import leaves first, so each delta is (about) that module's own heap.
     for name in _MODULES:
@@ -81,19 +76,6 @@ def _import_all():
         gc.collect()
         print("FIG module", name, gc.mem_alloc() - before)
 
-
-gc.collect()
-base = gc.mem_alloc()
-print("FIG boot", base - _world)
-_import_all()
-gc.collect()
-print("FIG after_imports", gc.mem_alloc() - base)
-assert sys.modules["hub.app"].__file__.startswith("/rom/"), "the app is not running from ROMFS"
-
-import asyncio  # noqa: E402
-
-from hub import app as hubapp  # noqa: E402
-from hub import identity  # noqa: E402
 
 board = emusim.board
 HEARTBEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
@@ -169,4 +151,29 @@ async def main():
     print("OK")
 
 
+_part = bytearray(int(sys.argv[2]))
+gc.collect()
+print("FIG bits", 64 if sys.maxsize >> 32 else 32)
+print("FIG world", gc.mem_alloc())
+_free = gc.mem_free() - int(sys.argv[3])
+assert _free >= 0, "the process heap is too small for the world and the hub"
+_ballast = bytearray(max(0, _free - 64))  # 64: the bytearray's own header, rounded up
+gc.collect()
+_world = gc.mem_alloc()
+micropython.qstr_info()  # the world's interned names, before the hub's
+
+
+# As on a hub, boot.py's globals stay alive: they are __main__'s, which main.py shares.
+_main = {"__name__": "__main__", "rom_ioctl": rompart.lend(_part)}
+exec(open("boot.py").read(), _main)
+
+gc.collect()
+base = gc.mem_alloc()
+print("FIG boot", base - _world)
+_import_all()
+gc.collect()
+print("FIG after_imports", gc.mem_alloc() - base)
+assert sys.modules["hub.app"].__file__.startswith("/rom/"), "the app is not running from ROMFS"
+
+_load_hub()
 asyncio.run(main())
