@@ -44,10 +44,11 @@ def boot_of(rev):
     ).stdout
 
 
-def mp_boot(flash, part, boot, save=False):
-    """(boot.py µs, script µs, wall seconds to the app's first line)."""
+def mp_boot(flash, part, boot, repeat=1, how="-"):
+    """([(boot.py µs, to the app's first line µs)] per boot, seconds from the process's
+    start to the app's first line)."""
     cmd = [str(MICROPYTHON), "-X", "heapsize=400K", str(ROOT / "tests/bench/boot_time_mp.py")]
-    cmd += [str(part), str(boot)] + (["save"] if save else [])
+    cmd += [str(part), str(boot), str(repeat), how]
     env = {"MICROPYPATH": ".frozen:" + str(ROOT / "tests/mp")}
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=flash, env=env, stdout=subprocess.PIPE, text=True)
@@ -55,10 +56,9 @@ def mp_boot(flash, part, boot, save=False):
     while line.startswith("boot:"):  # boot.py's own lines come before the app's
         line = proc.stdout.readline()
     wall = time.perf_counter() - t
-    proc.communicate()
-    parts = line.split()
-    assert proc.returncode == 0 and parts[:1] == ["app"], line
-    return int(parts[2]), int(parts[3]), wall
+    out = proc.communicate()[0].split("\n")
+    assert proc.returncode == 0 and line.startswith("app"), line
+    return [tuple(map(int, ln.split()[1:])) for ln in out if ln.startswith("boot ")], wall
 
 
 class _Vfs(types.ModuleType):
@@ -72,7 +72,7 @@ class _Vfs(types.ModuleType):
         return mem
 
 
-def cpython_boot(flash, part, code):
+def cpython_boot(part, code):
     sys.path.insert(0, str(ROOT / "tests/mp"))
     import rompart
 
@@ -99,38 +99,40 @@ def main():
     print(f"before: boot.py of {rev}")
     variants = (("before", boot_of(rev), False), ("after", None, True), ("after", None, False))
     record = flash / romfs.RECORD
-    for name, text, keep in variants:
-        boot = work / f"boot-{name}.py"
+    runs = []
+    for i, (name, text, keep) in enumerate(variants):
+        boot = work / f"boot-{i}.py"
         if text is None:
             shutil.copy(ROOT / "firmware/boot.py", boot)
         else:
             boot.write_bytes(text)
-        label = name + (", with record" if keep else ", no record" if name == "after" else "")
-        part = work / "part.bin"
+        part = work / f"part-{i}.bin"
         part.write_bytes(b"\xff" * size)
-        record.unlink(missing_ok=True)
-        mp_boot(flash, part, boot, save=True)  # writes the partition
-        mp = []
-        for _ in range(RUNS):
-            if not keep:
-                record.unlink(missing_ok=True)
-            mp.append(mp_boot(flash, part, boot))
-        cp = []
-        mem = bytearray(part.read_bytes())
-        for _ in range(RUNS):
+        mp_boot(flash, part, boot, how="save")  # writes the partition (and the record)
+        label = name + (", with record" if keep else ", no record" if name == "after" else "")
+        runs.append((label, boot, part, keep, [], []))
+    # Round robin, so that the load of the machine falls alike on every variant.
+    for _ in range(RUNS):
+        for _, boot, part, keep, mp, cp in runs:
+            mp.append(mp_boot(flash, part, boot, 5, "-" if keep else "fresh"))
             if not keep:
                 record.unlink(missing_ok=True)
             here = os.getcwd()
             os.chdir(flash)
             try:
-                cp.append(cpython_boot(flash, mem, compile(boot.read_text(), str(boot), "exec")))
+                mem = bytearray(part.read_bytes())
+                cp.append(cpython_boot(mem, compile(boot.read_text(), str(boot), "exec")))
             finally:
                 os.chdir(here)
-        med = [statistics.median(x[i] for x in mp) for i in range(3)]
+    for label, _, _, _, mp, cp in runs:
+        boots = [b for each, _ in mp for b in each]
+        first = statistics.median(b[1] for b in boots)
         print(
-            f"{label:20} MicroPython: boot.py {med[0] / 1000:6.2f} ms, start to app's first "
-            f"line {med[1] / 1000:6.2f} ms in-process, {med[2] * 1000:6.1f} ms wall; "
-            f"CPython: boot.py {statistics.median(cp) * 1000:6.2f} ms"
+            f"{label:20} MicroPython: boot.py {statistics.median(b[0] for b in boots) / 1000:6.2f}"
+            f" ms (min {min(b[0] for b in boots) / 1000:5.2f}), to the app's first line "
+            f"{first / 1000:6.2f} ms, process start to it "
+            f"{statistics.median(w for _, w in mp) * 1000:6.1f} ms; "
+            f"CPython: boot.py {statistics.median(cp) * 1000:6.2f} ms (min {min(cp) * 1000:5.2f})"
         )
     shutil.rmtree(work)
 
