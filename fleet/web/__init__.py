@@ -8,8 +8,11 @@ walk-test /hubs/{id}/walktest; technicians /fleet, /hubs/{id} and the over-the-a
 updates /ota (otapages.py); admins /admin and all of the above; everyone /settings (how
 alerts reach them) and their open alerts, live. Every page is behind login, but the
 invitation /invite/{token} (invite.py), and reaches rows only through
-fleet.services.scope; a row outside the user's scope is a 404 page.
+fleet.services.scope; a row outside the user's scope is a 404 page, and so is an address
+a browser asks for that does not exist (the API keeps its JSON).
 """
+
+from starlette.exceptions import HTTPException
 
 from fleet.web import (
     admin,
@@ -22,7 +25,7 @@ from fleet.web import (
     settingspage,
     volunteer,
 )
-from fleet.web.pages import PageError, page_error
+from fleet.web.pages import PageError, missing_page, page_error
 
 ROUTERS = (
     auth.router,
@@ -39,5 +42,6 @@ ROUTERS = (
 
 def install(app):
     app.add_exception_handler(PageError, page_error)
+    app.add_exception_handler(HTTPException, missing_page)
     for router in ROUTERS:
         app.include_router(router)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -162,6 +163,15 @@ async def page_error(request, exc):
     if exc.location:
         return RedirectResponse(exc.location, status_code=exc.status)
     return error_page(request, exc.status)
+
+
+async def missing_page(request, exc):
+    """A browser asking for an address that does not exist gets the page, in its
+    language, not the API's JSON; the API and other clients keep their JSON."""
+    browsing = "text/html" in request.headers.get("accept", "")
+    if exc.status_code == 404 and browsing and not request.url.path.startswith("/api"):
+        return error_page(request, 404)
+    return await http_exception_handler(request, exc)
 
 
 def safe_next(target):

@@ -1,8 +1,8 @@
 """The alert's own page, /alerts/{id} — the link in every notification — on both
 databases: only people who may see the alert open it (others get the 404 page, not
 JSON), it says what to do now and who was told and comes next, a form post without
-script lands back on it with a confirmation, and a closed alert says who closed it. And
-the notification itself: what to do now, local time, no ids or severities up front."""
+script lands back on it with a confirmation, and a closed alert says who closed it; a
+mistyped link is the 404 page too. And the notification itself: what to do now, local time, no ids or severities up front."""
 
 from datetime import UTC, datetime
 
@@ -77,3 +77,12 @@ def test_the_email_says_what_to_do_in_italian_time(world, called):  # noqa: F811
     assert "gravità" not in it["body"] and "critical" not in it["body"]
     assert "What to do now: Call Anna to ask how things are." in en["body"]
     assert it["subject"] == f"[Portineria] Nessuna attività: {resident.name}"
+
+
+def test_a_wrong_address_is_a_page_for_a_browser_and_json_for_the_api(world):  # noqa: F811
+    c = browser(world, "care")
+    page = c.get("/alerts/x/y", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "Pagina non trovata" in page.text
+    assert c.get("/alerts/x/y").json() == {"detail": "Not Found"}
+    api = c.get("/api/no-such-thing", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
