@@ -15,7 +15,7 @@ wrote before (the CoAP endpoint's replay window) commit once, together.
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fleet import alerts
 from fleet.models import Event, Reading, Sensor, TelemetryReceipt
@@ -116,13 +116,16 @@ def check_pack(hub, sensors, payload, now):
 _RECEIPT = TelemetryReceipt.__table__
 _SENSOR = Sensor.__table__
 # Statements built once: constructing them per message costs more than running them.
-_SEEN = select(_RECEIPT.c.seq).where(
-    _RECEIPT.c.hub_id == bindparam("hub"), _RECEIPT.c.seq == bindparam("seq")
-)
 _SENSORS = select(_SENSOR.c.id, _SENSOR.c.key, _SENSOR.c.kind).where(
     _SENSOR.c.hub_id == bindparam("hub")
 )
-_ADD_RECEIPT = insert(_RECEIPT)
+# The receipt first, as the test for a repeat: a repeat inserts and returns nothing
+# and, unlike an IntegrityError, leaves the transaction (the caller's replay window)
+# usable; no SELECT beforehand.
+_ADD_RECEIPT = {
+    name: dialect.insert(_RECEIPT).on_conflict_do_nothing().returning(_RECEIPT.c.seq)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _ADD_READINGS = insert(Reading.__table__)
 _ADD_EVENTS = insert(Event.__table__)
 _SENSOR_SEEN = (
@@ -144,10 +147,14 @@ def store_pack(db, hub, seq, payload, now):
     if not isinstance(seq, int) or not 0 <= seq < SEQ_LIMIT:
         raise TelemetryRejected("s must be a 32-bit sequence number")
     conn = db.connection()
-    if conn.execute(_SEEN, {"hub": hub.id, "seq": seq}).first() is not None:
+    if not _add_receipt(conn, hub.id, seq, now):
         return Stored(True)
-    rows = conn.execute(_SENSORS, {"hub": hub.id}).all()
-    checked = check_pack(hub, {s.key: s for s in rows}, payload, now)
+    try:
+        rows = conn.execute(_SENSORS, {"hub": hub.id}).all()
+        checked = check_pack(hub, {s.key: s for s in rows}, payload, now)
+    except TelemetryRejected:
+        db.rollback()  # the receipt with it: a corrected pack may come under this seq
+        raise
     readings, events = [], []
     latest, battery = {}, {}  # sensor pk -> newest time heard / battery level
     for sensor, kind, rec, when in checked:
@@ -164,23 +171,26 @@ def store_pack(db, hub, seq, payload, now):
         row.update(hub_id=hub.id, sensor_id=sensor_pk, t=when, seq=seq)
         if sensor is not None and (sensor_pk not in latest or latest[sensor_pk] < when):
             latest[sensor_pk] = when
-    rows = (hub.id, seq, now, readings, events, latest, battery)
-    try:
-        _insert(conn, *rows)
-        if not alerts.stored(db, hub, readings, events, now):
-            # The rules failed and took the pack down with their rollback: it is stored
-            # alone now, and reaches the rules with the next replay (need_replay).
-            _insert(db.connection(), *rows)
-        db.commit()
-    except IntegrityError:
-        # Another copy of the same record won the race to the receipt's primary key.
-        db.rollback()
-        return Stored(True)
+    parts = (readings, events, latest, battery)
+    _insert(conn, *parts)
+    if not alerts.stored(db, hub, readings, events, now):
+        # The rules failed and took the pack down with their rollback: it is stored
+        # alone now, and reaches the rules with the next replay (need_replay).
+        conn = db.connection()
+        if not _add_receipt(conn, hub.id, seq, now):
+            return Stored(True)  # another copy was stored meanwhile
+        _insert(conn, *parts)
+    db.commit()
     return Stored(False, len(readings), len(events))
 
 
-def _insert(conn, hub_pk, seq, now, readings, events, latest, battery):
-    conn.execute(_ADD_RECEIPT, {"hub_id": hub_pk, "seq": seq, "received_at": now})
+def _add_receipt(conn, hub_pk, seq, now):
+    """True if this (hub, seq) is new; its receipt is then written, uncommitted."""
+    params = {"hub_id": hub_pk, "seq": seq, "received_at": now}
+    return conn.execute(_ADD_RECEIPT[conn.dialect.name], params).first() is not None
+
+
+def _insert(conn, readings, events, latest, battery):
     if readings:
         conn.execute(_ADD_READINGS, readings)
     if events:

@@ -85,6 +85,9 @@ async def test_a_pack_its_rules_and_its_window_commit_once(db_url, engine, tmp_p
                     select(TelemetryReceipt.received_at).where(TelemetryReceipt.seq == 2)
                 ).one()
             assert engines.fed_at(state) == as_utc(received)  # the rules saw it, same commit
+            work.reset()  # the same pack again (its acknowledgement was lost): the window
+            repeat, _ = await hub.request(Code.POST, "t", _motion(), query=("s=2",))
+            assert repeat.code == Code.CHANGED and (work.begin, work.commit) == (1, 1)
         async with running(settings, engine) as server:
             hub.sock.connect(("127.0.0.1", server.port))
             again = await hub.send_raw(wire)  # the committed window refuses it
