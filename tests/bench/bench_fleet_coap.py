@@ -137,9 +137,10 @@ def client(port, wires, window, result):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
     sock.connect(("127.0.0.1", port))
-    sock.settimeout(2.0)
+    # Long enough for a server slowed by a busy machine; the clock stops at the last answer.
+    sock.settimeout(10.0)
     sent = answered = ok = separate = 0
-    start = time.perf_counter()
+    start = last = time.perf_counter()
     while sent < min(window, len(wires)):
         sock.send(wires[sent])
         sent += 1
@@ -154,11 +155,12 @@ def client(port, wires, window, result):
         if reply[1] == codes.EMPTY:
             continue  # the server's empty ACK; the response follows
         answered += 1
+        last = time.perf_counter()
         ok += reply[1] == codes.CHANGED  # outer code: 2.04 for OSCORE and plain alike
         if sent < len(wires):
             sock.send(wires[sent])
             sent += 1
-    result.put((answered, ok, time.perf_counter() - start, separate))
+    result.put((answered, ok, last - start, separate))
 
 
 async def run_client(port, wires, window):
