@@ -7,7 +7,7 @@ import shutil
 
 from tests.firmware.test_ota import BOOT, build, flash, install, key, small_app  # noqa: F401
 from tests.mpy import ROOT, run_micropython
-from tools import deploy, romfs
+from tools import deploy, release, romfs
 
 # boot.py with a partition too small for the code: it reads the code, writes its record
 # (it has none to trust), and leaves the code running from the files.
@@ -40,3 +40,13 @@ def test_deploy_sends_the_record_boot_py_would_write(tmp_path):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(data)
     assert record_boot_writes(tmp_path, tmp_path) == files[romfs.RECORD].decode()
+
+
+def test_the_hub_makes_the_record_as_the_host_does(key, small_app):  # noqa: F811
+    from hub import ota_install  # firmware/ is on the path once tests.firmware.test_ota is
+
+    files = build(key, small_app)[2][release.M_FILES]
+    code = f"from hub import ota_install\nprint(ota_install.record({files!r}))"
+    out, status = run_micropython(code)
+    assert status == 0, out
+    assert out.strip() == ota_install.record(files)
