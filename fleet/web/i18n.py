@@ -734,7 +734,10 @@ _EN.update(
 # confirmations after acting on an alert, and plain words where there was jargon.
 _IT.update(
     {
-        "alert_opened": "Aperto il {when}",
+        "today_at": "oggi alle {time}",
+        "yesterday_at": "ieri alle {time}",
+        "date_at": "il {date} alle {time}",
+        "alert_opened": "Aperto {when}",
         "alert_nobody_yet": "Nessuno se ne sta ancora occupando.",
         "alert_details": "Cosa fare e chi è stato avvisato",
         "alert_now": "Cosa fare adesso",
@@ -747,9 +750,9 @@ _IT.update(
         "alert_told_you": "Lei",
         "alert_next_you": "di nuovo lei",
         "alert_next": "Se nessuno se ne occupa entro le {when}, avviseremo: {names}.",
-        "alert_closed_handled": "Chiuso da {who} il {when}: risolto.",
-        "alert_closed_false": "Chiuso da {who} il {when}: falso allarme.",
-        "alert_closed_itself": "Chiuso da solo il {when}: la situazione è tornata normale.",
+        "alert_closed_handled": "Chiuso da {who} {when}: risolto.",
+        "alert_closed_false": "Chiuso da {who} {when}: falso allarme.",
+        "alert_closed_itself": "Chiuso da solo {when}: la situazione è tornata normale.",
         "done_ack": (
             "Grazie: ora tutti vedono che se ne occupa lei, e non avviseremo altre persone."
         ),
@@ -778,7 +781,10 @@ _IT.update(
 )
 _EN.update(
     {
-        "alert_opened": "Opened on {when}",
+        "today_at": "today at {time}",
+        "yesterday_at": "yesterday at {time}",
+        "date_at": "on {date} at {time}",
+        "alert_opened": "Opened {when}",
         "alert_nobody_yet": "Nobody is taking care of it yet.",
         "alert_details": "What to do and who was told",
         "alert_now": "What to do now",
@@ -791,9 +797,9 @@ _EN.update(
         "alert_told_you": "You",
         "alert_next_you": "you again",
         "alert_next": "If nobody takes it on by {when}, we will alert: {names}.",
-        "alert_closed_handled": "Closed by {who} on {when}: resolved.",
-        "alert_closed_false": "Closed by {who} on {when}: false alarm.",
-        "alert_closed_itself": "Closed by itself on {when}: things are back to normal.",
+        "alert_closed_handled": "Closed by {who} {when}: resolved.",
+        "alert_closed_false": "Closed by {who} {when}: false alarm.",
+        "alert_closed_itself": "Closed by itself {when}: things are back to normal.",
         "done_ack": "Thank you: everyone can now see that you are on it; nobody else will be alerted.",
         "done_resolved": "Alert closed. Thank you.",
         "why_hub_offline": "the building's device is not connected: the sensors cannot reach us",

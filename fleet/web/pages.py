@@ -14,6 +14,7 @@ random cookie the form must echo (double submit).
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from fleet import security
 from fleet.api.deps import COOKIE
@@ -51,8 +53,6 @@ def local(dt):
     if dt is None:
         return None
     if dt.tzinfo is None:
-        from datetime import UTC
-
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(TZ)
 
@@ -65,8 +65,21 @@ def when(dt):
     return local(dt).strftime("%d/%m %H:%M") if dt else ""
 
 
+@pass_context
+def said(ctx, dt):
+    """A time as a person says it, in the page's language: "oggi alle 11:05", "ieri alle
+    23:40", "12/03 alle 08:15"."""
+    if dt is None:
+        return ""
+    t, at = ctx["t"], local(dt)
+    days = (datetime.now(TZ).date() - at.date()).days
+    key = {0: "today_at", 1: "yesterday_at"}.get(days, "date_at")
+    return t(key, date=at.strftime("%d/%m"), time=at.strftime("%H:%M"))
+
+
 templates.env.filters["hhmm"] = hhmm
 templates.env.filters["when"] = when
+templates.env.filters["said"] = said
 
 
 def csrf_for(request, session_token):

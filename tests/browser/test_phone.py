@@ -113,7 +113,7 @@ def test_the_alert_emails_link_on_a_phone(server, chromium, shots):
     expect(page.locator("h1")).to_have_text("Allarme: pulsante di emergenza")
     expect(page.locator(".advice")).to_contain_text("Chiami subito Anna")
     expect(page.locator("#alert")).to_contain_text("Nessuno se ne sta ancora occupando")
-    expect(page.locator("#told li")).to_have_text(re.compile(r"^Lei · \d\d/\d\d \d\d:\d\d$"))
+    expect(page.locator("#told li")).to_have_text(re.compile(r"^Lei · (oggi|ieri) alle \d\d:\d\d$"))
     expect(page.locator("#next-told")).to_contain_text("avviseremo: Vol")
     check_phone_page(page, shots, "alert-from-email")
     page.get_by_role("button", name="Ho visto, me ne occupo").click()

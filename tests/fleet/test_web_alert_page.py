@@ -4,13 +4,16 @@ JSON), it says what to do now and who was told and comes next, a form post witho
 script lands back on it with a confirmation, and a closed alert says who closed it; a
 mistyped link is the 404 page too. And the notification itself: what to do now, local time, no ids or severities up front."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from fleet.alerts import lifecycle, messages
 from fleet.db import session
 from fleet.models import Alert, CareCircleMember, Resident
+from fleet.web.i18n import translator
+from fleet.web.pages import TZ, said
 from tests.fleet.test_web import _panic_alert, browser, csrf_of, world  # noqa: F401
 
 
@@ -58,8 +61,9 @@ def test_acknowledging_without_script_confirms_on_the_alert_page(world, called):
     assert "preso in carico da Care" in html and 'id="next-told"' not in html
     r = c.post(f"/alerts/{called}/resolve", data={"csrf": token, "reason": "false_alarm"})
     html = c.get(r.headers["location"]).text
-    assert "Allarme chiuso. Grazie." in html and "Chiuso da Care il " in html
-    assert "falso allarme" in html and "Ho visto, me ne occupo" not in html
+    assert "Allarme chiuso. Grazie." in html
+    assert re.search(r"Chiuso da Care (oggi|ieri) alle \d\d:\d\d: falso allarme", html)
+    assert "Ho visto, me ne occupo" not in html
 
 
 def test_the_email_says_what_to_do_in_italian_time(world, called):  # noqa: F811
@@ -86,3 +90,13 @@ def test_a_wrong_address_is_a_page_for_a_browser_and_json_for_the_api(world):  #
     assert c.get("/alerts/x/y").json() == {"detail": "Not Found"}
     api = c.get("/api/no-such-thing", headers={"Accept": "text/html"})
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_times_are_said_as_a_person_says_them_in_italian_time():
+    it, en = {"t": translator("it")}, {"t": translator("en")}
+    now = datetime.now(TZ).replace(hour=12, minute=5)
+    assert said(it, now.astimezone(UTC)) == "oggi alle 12:05"
+    assert said(en, now - timedelta(days=1)) == "yesterday at 12:05"
+    assert said(it, now - timedelta(days=3)) == f"il {(now - timedelta(days=3)):%d/%m} alle 12:05"
+    # SQLite hands back naive UTC: 23:30 UTC on 14 January is 00:30 on the 15th in Rome.
+    assert said(it, datetime(2026, 1, 14, 23, 30)) == "il 15/01 alle 00:30"
