@@ -14,41 +14,46 @@ def _check_key(key):
     return bytes(key)
 
 
-class _CryptolibAES:
-    """One AES key, encrypting single 16-byte blocks (MicroPython)."""
+# Only the class for this interpreter is made: a hub keeps no heap for the other.
+if _ON_HUB:
 
-    def __init__(self, key):
-        import cryptolib
+    class _CryptolibAES:
+        """One AES key, encrypting single 16-byte blocks (MicroPython)."""
 
-        self._c = cryptolib.aes(_check_key(key), 1)  # 1 = ECB
+        def __init__(self, key):
+            import cryptolib
 
-    def encrypt_block(self, block):
-        return bytes(self._c.encrypt(block))
+            self._c = cryptolib.aes(_check_key(key), 1)  # 1 = ECB
 
-    def encrypt_into(self, src, dst):
-        # dst may be src: ECB on one block is safe in place, and saves an allocation.
-        self._c.encrypt(src, dst)
+        def encrypt_block(self, block):
+            return bytes(self._c.encrypt(block))
 
+        def encrypt_into(self, src, dst):
+            # dst may be src: ECB on one block is safe in place, and saves an allocation.
+            self._c.encrypt(src, dst)
 
-class _CryptographyAES:
-    """One AES key, encrypting single 16-byte blocks (CPython)."""
+    AES = _CryptolibAES
 
-    def __init__(self, key):
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+else:
 
-        self._e = Cipher(algorithms.AES(_check_key(key)), modes.ECB()).encryptor()
-        # update_into wants room for a block more than it writes.
-        self._out = bytearray(31)
+    class _CryptographyAES:
+        """One AES key, encrypting single 16-byte blocks (CPython)."""
 
-    def encrypt_block(self, block):
-        if len(block) != 16:
-            raise ProtocolError("AES block must be 16 bytes")
-        return self._e.update(bytes(block))
+        def __init__(self, key):
+            from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    def encrypt_into(self, src, dst):
-        out = self._out
-        self._e.update_into(src, out)
-        dst[0:16] = out[0:16]
+            self._e = Cipher(algorithms.AES(_check_key(key)), modes.ECB()).encryptor()
+            # update_into wants room for a block more than it writes.
+            self._out = bytearray(31)
 
+        def encrypt_block(self, block):
+            if len(block) != 16:
+                raise ProtocolError("AES block must be 16 bytes")
+            return self._e.update(bytes(block))
 
-AES = _CryptolibAES if _ON_HUB else _CryptographyAES
+        def encrypt_into(self, src, dst):
+            out = self._out
+            self._e.update_into(src, out)
+            dst[0:16] = out[0:16]
+
+    AES = _CryptographyAES

@@ -172,7 +172,7 @@ class Outbox:
         self.dropped = 0  # readings dropped to make room, since open
         self.refused = 0  # readings refused because only emergencies were queued
         self.skipped = 0  # bytes of torn or corrupt records found at open
-        self._win = None  # read window over the log while open scans it, then dropped
+        self._win = bytearray(_WINDOW)  # read window over the log, while _scan() reads it
         self._wpos = 0
         self._wlen = 0
         self._chunk = bytearray(_CHUNK)
@@ -187,9 +187,8 @@ class Outbox:
                 fs.rename(self._tmp, self._path)  # cut between remove and rename (FAT)
             else:
                 fs.remove(self._tmp)  # cut before the rename: the old log is whole
-        self._win = bytearray(_WINDOW)
         self._scan()
-        self._win = None  # 1 KB a hub's heap needs more than a cache of the log
+        self._win = bytearray(0)  # 1 KB a hub's heap needs more than a cache of the log
 
     # -- public API
 
