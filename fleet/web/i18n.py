@@ -760,6 +760,11 @@ _IT.update(
         "why_hub_offline": (
             "l'apparecchio del condominio non è collegato: i sensori ora non possono avvisarci"
         ),
+        "walk_alarm": (
+            "Attenzione: il pulsante di emergenza e gli allarmi fanno partire un allarme vero, "
+            "che arriva alla famiglia. La avvisi prima della prova; dopo, l'allarme va chiuso "
+            "come «Falso allarme»."
+        ),
         "hub_of_flat": "Hub dell'interno {flats}",
         "hub_of_flats": "Hub degli interni {flats}",
         "hub_no_flats": "Hub ancora senza sensori",
@@ -803,6 +808,10 @@ _EN.update(
         "done_ack": "Thank you: everyone can now see that you are on it; nobody else will be alerted.",
         "done_resolved": "Alert closed. Thank you.",
         "why_hub_offline": "the building's device is not connected: the sensors cannot reach us",
+        "walk_alarm": (
+            "Careful: the panic button and the alarms raise a real alert, which reaches the "
+            "family. Tell them before the test; afterwards the alert is closed as “False alarm”."
+        ),
         "hub_of_flat": "Hub of flat {flats}",
         "hub_of_flats": "Hub of flats {flats}",
         "hub_no_flats": "Hub with no sensors yet",

@@ -27,6 +27,7 @@ from fleet.models import (
     Sensor,
     utcnow,
 )
+from fleet.rules import ALARMS
 from fleet.services import enrolment, scope
 from fleet.web import alerts
 from fleet.web.pages import Page, PageError, page_for
@@ -124,7 +125,12 @@ def walk_test(hub_pk: int, page: HubViewer):
         # Only what happens from now on counts: an old press must not pass the test.
         after = db.exec(select(func.max(Event.id)).where(Event.hub_id == hub.id)).one() or 0
         steps = [(s, page.t(_INSTRUCTION.get(s.kind, "do_other"))) for s in sensors]
-        return page.render("walktest.html", hub=hub, steps=steps, after=after)
+        flats = sorted({f.label for f in (db.get(Flat, s.flat_id) for s in sensors if s.flat_id)})
+        # Setting off these raises a real alert for the family (the rules know no test).
+        alarm = any(s.kind in ALARMS or s.kind == "button" for s in sensors)
+        return page.render(
+            "walktest.html", hub=hub, steps=steps, after=after, flats=flats, raises_alarm=alarm
+        )
 
 
 def new_events(engine, user, hub_pk, after):

@@ -90,13 +90,16 @@ def test_caregiver_and_volunteer_pages_fit_a_phone_in_italian(server, chromium, 
     expect(page).to_have_url(server.url + "/condo")
     text = check_phone_page(page, shots, "volunteer-condo")
     assert "Hub dell'interno 3B" in text  # named by the flat it serves, not only its id
+    texts = {}
     for name, path in (
         ("claim", "/claim"),
         ("walktest", f"/hubs/{hub}/walktest"),
         ("hub", f"/hubs/{hub}"),
     ):
         page.goto(server.url + path)
-        check_phone_page(page, shots, f"volunteer-{name}")
+        texts[name] = check_phone_page(page, shots, f"volunteer-{name}")
+    # The hub has a panic button: pressing it in the test alerts the family for real.
+    assert "fanno partire un allarme vero" in texts["walktest"]
     page.close()
 
 
