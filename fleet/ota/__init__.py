@@ -1,7 +1,8 @@
 """Over-the-air updates, fleet side (protocol/README.md "OTA"; the contract in
 releases.py, campaigns.py, deployments.py): signed releases are stored and checked,
 campaigns roll them out in waves, and each hub's deployment follows LwM2M's Firmware
-Update states until the new version has booted, confirmed itself and sent telemetry."""
+Update states until the new version has booted, confirmed itself and sent telemetry.
+A refusal is one OTAError naming its reason by code (MESSAGES), with its parameters."""
 
 from datetime import UTC
 
