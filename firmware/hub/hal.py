@@ -133,7 +133,8 @@ class Inputs:
         self.flag = asyncio.ThreadSafeFlag()
         self.overflows = 0
         self._size = size
-        self._ring = array("i", [0] * (3 * size))
+        self._ring = bytearray(2 * size)  # input index and level of each change
+        self._ring_t = array("i", [0] * size)  # and its ticks
         self._head = 0  # next slot to write (IRQ and poll)
         self._tail = 0  # next slot to read (loop)
         self._edge = array("i", [0] * n)  # ticks of the last edge seen per input
@@ -174,10 +175,10 @@ class Inputs:
         if nxt == self._tail:
             self.overflows += 1
             return
-        o = 3 * self._head
-        self._ring[o] = i
-        self._ring[o + 1] = level
-        self._ring[o + 2] = self._edge[i]
+        h = self._head
+        self._ring[2 * h] = i
+        self._ring[2 * h + 1] = level
+        self._ring_t[h] = self._edge[i]
         self._head = nxt
 
     def poll(self):
@@ -201,9 +202,9 @@ class Inputs:
         """The oldest debounced change as (index, level, ticks), or None."""
         if self._tail == self._head:
             return None
-        o = 3 * self._tail
-        ev = (self._ring[o], self._ring[o + 1], self._ring[o + 2])
-        self._tail = (self._tail + 1) % self._size
+        t = self._tail
+        ev = (self._ring[2 * t], self._ring[2 * t + 1], self._ring_t[t])
+        self._tail = (t + 1) % self._size
         return ev
 
     async def wait(self):
