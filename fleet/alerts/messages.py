@@ -115,20 +115,32 @@ _TECH_ADVICE = {
 _BODY = {
     "it": (
         "{text}\n\nCosa fare adesso: {advice}\n\n"
-        "Poi apra questo link e prema «Ho visto, me ne occupo»: gli altri vedranno che se "
-        "ne occupa lei e non riceveranno altri avvisi. Lì trova anche chi altro è stato "
-        "avvisato.\n{link}\n\n"
-        "Se nessuno se ne occupa, avviseremo la persona successiva della cerchia di {first}.\n"
+        "Se se ne occupa lei, apra questo link e prema «Ho visto, me ne occupo»: gli altri "
+        "vedranno che se ne occupa lei e non riceveranno altri avvisi. Lì trova anche chi "
+        "altro è stato avvisato.\n{link}\n\n{next}\n"
         "\n{resident} · allarme delle {time} del {date} (ora italiana) · n. {id}"
     ),
     "en": (
         "{text}\n\nWhat to do now: {advice}\n\n"
-        "Then open this link and press “Seen, I'm on it”: the others will see that you are "
-        "taking care of it and will not be alerted again. It also shows who else was told.\n"
-        "{link}\n\n"
-        "If nobody takes it on, we will alert the next person in {first}'s care circle.\n"
+        "If you take it on, open this link and press “Seen, I'm on it”: the others will see "
+        "that you are taking care of it and will not be alerted again. It also shows who else "
+        "was told.\n{link}\n\n{next}\n"
         "\n{resident} · alert of {time} on {date} (Italian time) · no. {id}"
     ),
+}
+
+# Who hears next if nobody takes it on (fleet.alerts.lifecycle's ladder).
+_NEXT = {
+    "it": {
+        "care": "Se nessuno se ne occupa, avviseremo la prossima persona tra quelle che "
+        "seguono {first}.",
+        "tech": "Se nessuno se ne occupa, avviseremo un tecnico.",
+    },
+    "en": {
+        "care": "If nobody takes it on, we will alert the next of the people who look after "
+        "{first}.",
+        "tech": "If nobody takes it on, we will alert a technician.",
+    },
 }
 
 
@@ -162,14 +174,15 @@ def compose(alert, resident, lang, public_url):
         text=text,
         advice=advice(alert, first, lang),
         link=link,
-        first=first,
+        next=_NEXT[lang]["care" if alert.audience == "care" else "tech"].format(first=first),
         resident=resident.name,
         time=at.strftime("%H:%M"),
         date=at.strftime("%d/%m"),
         id=alert.id,
     )
     return {
-        "subject": f"[Portineria] {title(alert.rule, lang)}: {resident.name}",
+        # The name first: a phone shows only the start of a subject.
+        "subject": f"[Portineria] {resident.name} · {title(alert.rule, lang)}",
         "body": body,
         "text": text,
         "language": lang,

@@ -80,7 +80,13 @@ def test_the_email_says_what_to_do_in_italian_time(world, called):  # noqa: F811
     assert "allarme delle 11:00 del 15/01 (ora italiana)" in it["body"]
     assert "gravità" not in it["body"] and "critical" not in it["body"]
     assert "What to do now: Call Anna to ask how things are." in en["body"]
-    assert it["subject"] == f"[Portineria] Nessuna attività: {resident.name}"
+    assert it["subject"] == f"[Portineria] {resident.name} · Nessuna attività"
+    assert "avviseremo la prossima persona tra quelle che seguono Anna." in it["body"]
+    # A device's alert goes to volunteers, then technicians, and asks for a check.
+    alert.rule, alert.audience = "sensor_silent", "tech"
+    tech = messages.compose(alert, resident, "it", "https://portineria.example/")["body"]
+    assert "Cosa fare adesso: Controlli l'apparecchio" in tech
+    assert "avviseremo un tecnico." in tech and "seguono Anna" not in tech
 
 
 def test_a_wrong_address_is_a_page_for_a_browser_and_json_for_the_api(world):  # noqa: F811
