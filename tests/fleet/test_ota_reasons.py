@@ -1,15 +1,16 @@
 """fleet.ota's reasons as codes: every code has its English sentence and its words in both
 page languages; the pages say a refusal and a campaign's own pause reason from the code
 and its parameters; a reason a technician typed is shown as typed, even one that reads
-like fleet.ota's English; a code the pages have no words for is said in English."""
+like fleet.ota's English; a code the pages have no words for is said in English; what
+hubs refused (heartbeat key 9) is said in Italian on the campaign page."""
 
 from string import Formatter
 
 import pytest
 
 from fleet.db import session
-from fleet.models import Campaign
-from fleet.ota import MESSAGES, OTAError, campaigns
+from fleet.models import Campaign, utcnow
+from fleet.ota import MESSAGES, OTAError, campaigns, deployments
 from fleet.web import i18n, otareasons
 from tests.fleet import ota_support
 from tests.fleet.api_support import make_settings, seed
@@ -69,7 +70,7 @@ def world(engine, db_url, tmp_path):
     key = ota_support.new_key()
     settings = make_settings(db_url, release_keys=ota_support.keys_file(tmp_path, key))
     w = seed(engine, settings)
-    w.settings, w.engine = settings, engine
+    w.settings, w.engine, w.key = settings, engine, key
     with session(engine) as db:
         rel = ota_support.upload(db, settings, key, 3, hw="micropython-esp32")
         c = campaigns.create(db, None, rel.id, hub_ids=["hub-a"], waves=(100,))
@@ -112,3 +113,20 @@ def test_a_pause_reason_is_said_by_code_and_a_typed_one_as_typed(world):
         camp = db.get(Campaign, world.cid)
         assert camp.paused_reason == "" and campaigns.pause_code(camp) is None
         assert "pause_code" not in camp.target  # a later pause by hand starts afresh
+
+
+def test_the_campaign_page_says_why_hubs_refused_in_italian(world):
+    with session(world.engine) as db:
+        hubs = ota_support.add_hubs(db, 3, world.condo_a, hardware="esp32", prefix="r")
+        rel = ota_support.upload(db, world.settings, world.key, 4, hw="micropython-esp32")
+        camp = campaigns.create(db, None, rel.id, hub_ids=["r0", "r1", "r2"], waves=(100,))
+        campaigns.start(db, None, camp.id)
+        for hub, code in zip(hubs, ("signature", "space", "hardware"), strict=True):
+            deployments.report(db, hub, ["refused", 4, code], utcnow())  # heartbeat key 9
+        db.commit()
+        cid = camp.id
+    page = browser(world, "tech").get(f"/ota/campaigns/{cid}").text
+    rows = {h: page.split(f'data-hub="{h}"')[1].split("</tr>")[0] for h in ("r0", "r1", "r2")}
+    assert "firma non valida" in rows["r0"]
+    assert "spazio insufficiente" in rows["r1"]
+    assert "hardware diverso" in rows["r2"]
