@@ -238,9 +238,10 @@ def _check_type(name, value):
         raise SenMLError("bad " + name + ": " + repr(value))
 
 
+# Written out, not concatenated at import: a literal stays in a hub's flash.
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-_NAME_CHARS = _ALNUM + "-:./_"
-_ID_CHARS = _ALNUM + "-._"
+_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_"
+_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
 
 
 def _check_chars(s, allowed, what):
