@@ -765,6 +765,7 @@ _IT.update(
             "che arriva alla famiglia. La avvisi prima della prova; dopo, l'allarme va chiuso "
             "come «Falso allarme»."
         ),
+        "no_sensors": "Nessun sensore in casa per ora: l'attività comparirà qui.",
         "hub_of_flat": "Hub dell'interno {flats}",
         "hub_of_flats": "Hub degli interni {flats}",
         "hub_no_flats": "Hub ancora senza sensori",
@@ -812,6 +813,7 @@ _EN.update(
             "Careful: the panic button and the alarms raise a real alert, which reaches the "
             "family. Tell them before the test; afterwards the alert is closed as “False alarm”."
         ),
+        "no_sensors": "No sensors in the flat yet: activity will show here.",
         "hub_of_flat": "Hub of flat {flats}",
         "hub_of_flats": "Hub of flats {flats}",
         "hub_no_flats": "Hub with no sensors yet",
