@@ -43,9 +43,9 @@ def kbytes(size):
 
 
 def partition_size(flash):
-    """The ROMFS partition a hub needs for the code on its flash: image and digest, in
+    """The ROMFS partition a hub needs for the code on its flash: image and key, in
     whole 4 KB erase blocks."""
-    n = len(romfs.build(romfs.slot_files(flash))) + 32
+    n = len(romfs.partition(romfs.slot_files(flash)))
     return -(-n // 4096) * 4096
 
 
