@@ -65,7 +65,7 @@ async def wired(app, sensors):
 
 async def climate(app, sensors):
     """Every readings interval: each I2C thermometer measured once, its values queued."""
-    bus = hal.i2c(app.ident.scl, app.ident.sda)
+    bus = hal.i2c(*app.i2c_pins)
     while True:
         await app.nap("climate", app.cfg.rd)
         done = {}

@@ -82,7 +82,7 @@ class Clock:
 
 class Uplink:
     def __init__(self, ident, clock=None, sock_factory=None, storage=None):
-        self.ident = ident
+        self._fleet = (ident.host, ident.port)  # not ident itself: see app.load_identity
         self.ctx = Context(
             ident.master_secret,
             ident.sender_id,
@@ -161,7 +161,7 @@ class Uplink:
 
     def _socket(self):
         if self._sock is None:
-            self._sock = self._factory(self.ident.host, self.ident.port)
+            self._sock = self._factory(*self._fleet)
         return self._sock
 
     async def _exchange(self, outer):

@@ -32,7 +32,7 @@ import rompart
 
 # The world's own code and names come first, so that they count as the world's.
 base = 0  # heap in use once boot.py has run
-_main = hubapp = identity = asyncio = None  # the hub's, bound by _load_hub()
+_main = hubapp = asyncio = None  # the hub's, bound by _load_hub()
 _MODULES = (
     "asyncio",
     "protocol.errors",
@@ -60,11 +60,10 @@ _MODULES = (
 
 
 def _load_hub():
-    global asyncio, hubapp, identity
+    global asyncio, hubapp
     import asyncio
 
     from hub import app as hubapp
-    from hub import identity
 
 
 def _import_all():
@@ -114,7 +113,7 @@ async def main():
     board.attach_i2c(0x44, Thermo())
     board.line(4).driven = 1  # panic button released (pulled up)
     board.line(5).driven = 0  # door closed
-    hub = hubapp.App(identity.load())
+    hub = hubapp.App(hubapp.load_identity())  # as app.run() does: hub.identity then goes
     asyncio.create_task(hub.main())
     asyncio.create_task(sample())
     up = hub.uplink
