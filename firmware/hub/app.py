@@ -404,7 +404,7 @@ def load_identity():
     ident = identity.load()
     del sys.modules["hub.identity"]
     if hasattr(hub, "identity"):
-        del hub.identity
+        delattr(hub, "identity")
     return ident
 
 
