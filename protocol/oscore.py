@@ -16,7 +16,6 @@ from protocol import cbor, codes, options
 from protocol.ccm import CCM
 from protocol.coap import ACK, CON, NON, Message, check_options, decode_options, encode_options
 from protocol.errors import CoAPError, OSCOREError, ProtocolError
-from protocol.hkdf import hkdf_sha256
 
 _ALG = const(10)  # COSE AES-CCM-16-64-128: 16-byte key, 13-byte nonce, 8-byte tag
 _KEY_LEN = const(16)
@@ -53,6 +52,10 @@ def _fail(msg, code=None):
 
 
 def _derive(secret, salt, ident, id_context, kind, length):
+    # Imported here: only a new context needs HKDF, so a hub can let the module go after
+    # boot (hub.app).
+    from protocol.hkdf import hkdf_sha256
+
     info = cbor.dumps([ident, id_context, _ALG, kind, length])
     return hkdf_sha256(secret, salt, info, length)
 

@@ -48,7 +48,7 @@ _SENML_CBOR = const(112)
 class App:
     def __init__(self, ident, uplink=None, wifi=None, outbox=None):
         # What the app needs of the identity, copied: holding `ident` would keep
-        # hub.identity on the heap (see load_identity).
+        # hub.identity on the heap (see boot()).
         self.hub_id = ident.hub
         self.i2c_pins = (ident.scl, ident.sda)
         self._wifi_login = (ident.ssid, ident.wifi_key)
@@ -392,22 +392,29 @@ def _updater(app):
     return ota.Updater(app)
 
 
-def load_identity():
-    """The hub's identity (hub.identity.load()), read once at boot. The module then leaves
-    the heap (1.3 KB on a 32-bit hub, with the Identity once App has copied from it): only
-    sys.modules and the package still held it, and a later import loads it again."""
-    import sys
-
+def boot():
+    """The App as run() starts it. What only boot needed then leaves the heap (1.3 KB on a
+    32-bit hub): hub.identity, as App and Uplink copy the values they use, and
+    protocol.hkdf, as the OSCORE context is derived; a later import loads either again."""
     import hub
+    import protocol
     from hub import identity
 
-    ident = identity.load()
-    del sys.modules["hub.identity"]
-    if hasattr(hub, "identity"):
-        delattr(hub, "identity")
-    return ident
+    app = App(identity.load())
+    _forget(hub, "identity")
+    _forget(protocol, "hkdf")
+    return app
+
+
+def _forget(package, name):
+    # MicroPython holds every module in sys.modules and on its package, and collects it
+    # once neither does (and nothing else refers to it).
+    import sys
+
+    sys.modules.pop(package.__name__ + "." + name, None)
+    if hasattr(package, name):
+        delattr(package, name)
 
 
 def run():
-    app = App(load_identity())
-    asyncio.run(app.main())
+    asyncio.run(boot().main())

@@ -82,7 +82,7 @@ class Clock:
 
 class Uplink:
     def __init__(self, ident, clock=None, sock_factory=None, storage=None):
-        self._fleet = (ident.host, ident.port)  # not ident itself: see app.load_identity
+        self._fleet = (ident.host, ident.port)  # not ident itself: see app.boot()
         self.ctx = Context(
             ident.master_secret,
             ident.sender_id,

@@ -113,7 +113,7 @@ async def main():
     board.attach_i2c(0x44, Thermo())
     board.line(4).driven = 1  # panic button released (pulled up)
     board.line(5).driven = 0  # door closed
-    hub = hubapp.App(hubapp.load_identity())  # as app.run() does: hub.identity then goes
+    hub = hubapp.boot()  # as app.run() does: boot-only modules then leave the heap
     asyncio.create_task(hub.main())
     asyncio.create_task(sample())
     up = hub.uplink
