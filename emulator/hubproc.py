@@ -19,6 +19,7 @@ import os
 import runpy
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -28,11 +29,20 @@ COMPAT = str(ROOT / "emulator" / "cpython")
 EXIT_CRASHED = 70  # main.py raised: a real hub would sit in the REPL
 
 
-def _control(board, sensors):
+def _control(board, sensors, log_path):
     for line in sys.stdin:
         line = line.strip()
         if line:
-            board.soon(sensors.command, json.loads(line))
+            board.soon(_command, sensors, json.loads(line), log_path)
+
+
+def _command(sensors, msg, log_path):
+    sensors.command(msg)
+    # When the world acted on the hub's pins, on the machine's monotonic clock (which the
+    # emulator leaves real and every process shares): tests time the hub's reaction from
+    # here, not from a message that a busy machine may deliver late.
+    with open(log_path, "a") as f:
+        f.write(f"{msg['op']} {time.monotonic():.6f}\n")
 
 
 def _attach_devices(board, config):
@@ -108,7 +118,8 @@ def main(argv=None):
     Flash(flash, config.get("flash_capacity", 2 * 1024 * 1024)).install()
     _attach_devices(board, config)
     sensors = Sensors(board, config.get("wiring"))
-    threading.Thread(target=_control, args=(board, sensors), daemon=True).start()
+    log_path = os.path.join(hub_dir, "world.log")
+    threading.Thread(target=_control, args=(board, sensors, log_path), daemon=True).start()
 
     # The flash comes first on the path, as the hub's root does; the repository last, only
     # for emulator modules the firmware never imports.

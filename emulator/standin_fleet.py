@@ -162,6 +162,7 @@ class _Release(resource.Resource):
         if request.opt.block2 is not None:
             num, szx = request.opt.block2.block_number, min(request.opt.block2.size_exponent, 6)
         self.fleet.ota_gets.append((hub, self.key, num))
+        self.fleet.ota_got_at.append(time.monotonic())
         size = 16 << szx
         if num * size >= len(body) and num:
             raise aiocoap.error.BadRequest("block past the end")
@@ -191,6 +192,7 @@ class StandinFleet:
         self.holds = set()  # hubs whose offer is held back (see hold())
         self.refusing = set()  # hubs whose telemetry is answered 5.03: it stays queued
         self.ota_gets = []  # (hub, "m" or "i", block number) of every OTA request
+        self.ota_got_at = []  # time.monotonic() of each, as in ota_gets
         self._creds = CredentialsMap()
         self._server = None
         self.port = None

@@ -102,6 +102,15 @@ class Hub:
             keep.pop("wall", None)
             state.write_text(json.dumps(keep))
 
+    def acted(self, op):
+        """time.monotonic() of each control message `op` the hub carried out, oldest
+        first: the same clock as the caller's, taken in the hub process."""
+        try:
+            lines = (self.dir / "world.log").read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [float(t) for name, t in (ln.split() for ln in lines) if name == op]
+
     def console(self):
         return (self.dir / "console.log").read_text(errors="replace")
 
