@@ -24,18 +24,20 @@ async def test_boot_heartbeat_and_panic_within_100_ms(world):
     assert beat[10] == 0  # no emergency waiting in the outbox at boot
     assert beat[5] == "0.1.0" and beat[7] == "power-on" and beat[3] == -60
     latencies = []
-    for n in range(1, 4):
-        t0 = time.monotonic()
+    for n in range(1, 6):
         world.hub.send("press_panic")
-        await world.until(lambda n=n: len(world.panics()) == n, 2, f"panic {n}")
+        await world.until(lambda n=n: len(world.panics()) == n, 5, f"panic {n}")
         seq, rec = world.panics()[-1]
         assert rec["vb"] is True
-        latencies.append(world.fleet.arrival(HUB, seq) - t0 - DEBOUNCE_S)
+        # Timed from the hub's own pin, not from our message to it, which a busy machine
+        # may deliver tens of ms late.
+        pressed = world.hub.acted("press_panic")[n - 1]
+        latencies.append(world.fleet.arrival(HUB, seq) - pressed - DEBOUNCE_S)
         await asyncio.sleep(0.5)  # the button is released after 0.3 s
     print("panic latency after debounce, ms:", [round(x * 1000, 1) for x in latencies])
-    # The median: one press delayed by another process hogging this 2-core machine is
-    # the scheduler's doing, not the hub's; a hub that is slow every time still fails.
-    assert sorted(latencies)[1] < 0.100
+    # The median of five: a press or two delayed by other processes hogging this 2-core
+    # machine is the scheduler's doing, not the hub's; a hub slow every time still fails.
+    assert sorted(latencies)[2] < 0.100
     # The hub set its clock from the heartbeat reply: the panic carries a Unix time.
     assert abs(world.panics()[-1][1]["t"] - time.time()) < 5
 
@@ -112,12 +114,13 @@ async def test_ble_button_as_panic_and_ble_door(world):
     # A forged plain advertisement from the keyed button is not a panic.
     ble(button, BTHomeSensor("A4:C1:38:00:00:01").button("press"))
     adv = button.button("press")
-    t0 = time.monotonic()
     for _ in range(3):  # sensors repeat each advertisement; the hub takes it once
         ble(button, adv)
-    await world.until(world.panics, 2, "the BLE panic")
-    # Prompt, with room for a busy machine: the 100 ms budget is for wired presses.
-    assert time.monotonic() - t0 < 0.5
+    await world.until(world.panics, 5, "the BLE panic")
+    # Prompt, with room for a busy machine: the 100 ms budget is for wired presses. Timed
+    # from the first copy reaching the hub's radio (the forged one came before).
+    heard = world.hub.acted("ble")[1]
+    assert world.fleet.arrival(HUB, world.panics()[0][0]) - heard < 0.5
     ble(door, door.door(opened=True))
     await world.until(lambda: world.fleet.events(HUB, "door"), 2, "the BLE door")
     await asyncio.sleep(0.3)
