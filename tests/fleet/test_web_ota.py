@@ -14,7 +14,6 @@ from sqlmodel import select
 from fleet.db import session
 from fleet.models import Campaign, Deployment, Hub, Release, utcnow
 from fleet.ota import campaigns, deployments
-from fleet.web import i18n, otareasons
 from tests.fleet import ota_support
 from tests.fleet.api_support import make_settings, seed
 from tests.fleet.test_web import _hub_pk, browser, csrf_of
@@ -179,29 +178,6 @@ def test_caregiver_is_told_monitoring_will_pause_for_an_update(world):
         db.add(d)
         db.commit()
     assert "System update" not in care.get("/care").text  # over: the notice goes
-
-
-def test_every_known_refusal_is_said_in_both_languages_and_others_as_they_are():
-    it, en = i18n.translator("it"), i18n.translator("en")
-    for _pattern, key in otareasons._KNOWN:
-        assert key in i18n._IT and key in i18n._EN, key
-    for word in ("start", "pause", "resume", "cancel"):
-        assert it("ota_verb_" + word) != "ota_verb_" + word != en("ota_verb_" + word)
-    reason = "release 0.3.0 is for micropython-esp32, not cpython-linux"
-    assert (
-        otareasons.say(it, reason)
-        == "La versione 0.3.0 è per micropython-esp32, non per cpython-linux."
-    )
-    assert otareasons.say(en, "bundle larger than 1024 bytes") == (
-        "The bundle file is larger than 1024 bytes."
-    )
-    assert otareasons.say(it, "choose the manifest file") == "Scelga il file del manifesto."
-    assert otareasons.say(en, "a draft campaign cannot resume") == (
-        "A draft campaign cannot be resumed."
-    )
-    new = "a reason fleet.ota learnt after these pages"
-    assert otareasons.say(it, new) == new  # shown as it is, never hidden
-    assert otareasons.say(it, "temporale stanotte") == "temporale stanotte"  # typed by hand
 
 
 def test_the_hub_page_lists_its_updates_for_technicians_only(world):
