@@ -50,14 +50,14 @@ def test_volunteer_walk_test_turns_green_live(server, chromium, shots):
     page = chromium.new_page(viewport=PHONE)
     log_in(page, server, "vol")
     expect(page).to_have_url(server.url + "/condo")
-    expect(page.locator("h1")).to_have_text("I tuoi condomini")
+    expect(page.locator("h1")).to_have_text("I suoi condomini")
     assert fits_the_screen(page)
     page.screenshot(path=shots / "volunteer-condo-phone.png", full_page=True)
     page.get_by_role("link", name="Prova dei sensori").click()
     steps = page.locator(".step")
     expect(steps).to_have_count(2)
-    panic = page.locator(".step", has_text="Premi ora il pulsante di emergenza")
-    motion = page.locator(".step", has_text="Cammina ora davanti al sensore")
+    panic = page.locator(".step", has_text="Prema ora il pulsante di emergenza")
+    motion = page.locator(".step", has_text="Cammini ora davanti al sensore")
     expect(motion).to_have_class("step current")  # the first sensor (pir1) is first
     page.wait_for_timeout(300)  # the event stream connects
     report(server, "panic", "panic", True)
