@@ -2,8 +2,10 @@
 releases.py, campaigns.py, deployments.py): signed releases are stored and checked,
 campaigns roll them out in waves, and each hub's deployment follows LwM2M's Firmware
 Update states until the new version has booted, confirmed itself and sent telemetry.
-A refusal is one OTAError naming its reason by code (MESSAGES), with its parameters."""
+A refusal is one OTAError naming its reason by code (MESSAGES), with its parameters, and
+so is every reason written into a Deployment's `detail` (coded() and decoded())."""
 
+import json
 from datetime import UTC
 
 IDLE, WAITING, DOWNLOADING, DOWNLOADED = "idle", "waiting", "downloading", "downloaded"
@@ -58,12 +60,71 @@ MESSAGES = {
     # Why a campaign paused, when no person typed a reason (Campaign.paused_reason).
     "paused_by_hand": "paused by hand",
     "wave_failed": "wave {wave}: {failed} of {hubs} hubs failed",
+    # A hub's deployment (Deployment.detail): why its install is held back or failed, and
+    # what the hub last reported (heartbeat key 9). in_state is a deployment state.
+    "held_emergencies": "the hub has emergency events not yet delivered",
+    "held_alert": "an alert is open for a resident",
+    "timed_out": "timed out in state {in_state}",
+    "deferred_too_long": "deferred too long in state {in_state}",
+    "progress": "{bytes} bytes downloaded",
+    "verified": "{version} downloaded and verified",
+    "installing": "installing {version}",
+    "reported": "the hub runs {version}, telemetry from it awaited",
+    "rolled_back": "{version} failed its trial: the hub went back to the previous version",
+    "hub_failed": "the hub failed and tries again at the next offer: {error}",
+    # The hub refused the release (key 9 "refused" and its one word; firmware/hub/ota*.py).
+    "refused_signature": "the hub refused it: no trusted key signed the manifest",
+    "refused_manifest": "the hub refused it: the manifest is unreadable",
+    "refused_sequence": "the hub refused it: not newer than what it has run",
+    "refused_hardware": "the hub refused it: made for other hardware",
+    "refused_space": "the hub refused it: not enough flash",
+    "refused_size": "the hub refused it: the bundle is longer than the manifest says",
+    "refused_integrity": "the hub refused it: the bundle does not match the manifest",
+    "refused": "the hub refused it: {text}",
 }
 
 
 def message(code, params):
     """The English sentence for reason `code` with its `params`."""
     return MESSAGES[code].format(**params)
+
+
+_PARAM_MAX = 80  # a text parameter from a hub is cut here (its error, its version)
+
+
+def coded(code, **params):
+    """Reason `code` with its `params` as Deployment.detail stores it: JSON
+    {"code": code, "params": {...}}, e.g. {"code":"timed_out","params":{"in_state":"idle"}}.
+    A download's progress is kept as its bare byte count ("2048", as count_block writes
+    "0"): the hub repeats it in every heartbeat and it is compared as it comes."""
+    params = {k: v[:_PARAM_MAX] if isinstance(v, str) else v for k, v in params.items()}
+    return json.dumps({"code": code, "params": params}, separators=(",", ":"))
+
+
+def decoded(detail):
+    """(code, params) of a stored Deployment.detail, or None for "" and for free text
+    written before the codes (shown as it is)."""
+    if detail.isascii() and detail.isdigit():
+        return "progress", {"bytes": int(detail)}
+    if not detail.startswith("{"):
+        return None
+    try:
+        d = json.loads(detail)
+    except ValueError:
+        return None
+    ok = isinstance(d, dict) and d.get("code") in MESSAGES and isinstance(d.get("params"), dict)
+    return (d["code"], d["params"]) if ok else None
+
+
+def detail_text(detail):
+    """A stored Deployment.detail in English: the code's sentence, or the old text."""
+    reason = decoded(detail)
+    if reason is None:
+        return detail
+    try:
+        return message(*reason)
+    except (KeyError, IndexError, ValueError):
+        return detail  # params that do not fit the sentence: shown as stored, never lost
 
 
 class OTAError(Exception):

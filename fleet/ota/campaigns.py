@@ -39,6 +39,9 @@ from fleet.ota import (
     WAITING,
     OTAError,
     aware,
+    coded,
+    decoded,
+    detail_text,
     hardware_class,
     message,
     releases,
@@ -274,7 +277,7 @@ def _expire(db, settings, c, rows, now):
         elif aware(d.deadline) <= now:
             deferred = d.state == WAITING or d.deferred_since is not None
             result = "deferred too long" if deferred else "timed out"
-            d.detail = f"{result} in state {d.state}"
+            d.detail = coded("deferred_too_long" if deferred else "timed_out", in_state=d.state)
             d.state, d.result, d.deadline, d.updated_at = FAILED, result, None, now
         db.add(d)
 
@@ -336,6 +339,17 @@ def summary(db, campaign_id):
     return {"campaign": c, "waves": waves, "deployments": rows, "counts": counts}
 
 
+def _detail(detail):
+    """A deployment's detail for the API: the English text, and the code and params it
+    was said from (None for text stored before the codes)."""
+    reason = decoded(detail)
+    return {
+        "detail": detail_text(detail),
+        "detail_code": reason and reason[0],
+        "detail_params": reason and reason[1],
+    }
+
+
 def public(db, c, with_deployments=True):
     """The API's JSON for a campaign."""
     s = summary(db, c.id)
@@ -357,6 +371,7 @@ def public(db, c, with_deployments=True):
         "current_wave": c.current_wave,
         "paused_reason": c.paused_reason,
         "paused_code": paused[0] if paused else None,  # None: a person's words, or running
+        "paused_params": paused[1] if paused else None,
         "created_at": utc(c.created_at),
         "started_at": utc(c.started_at),
         "finished_at": utc(c.finished_at),
@@ -370,7 +385,7 @@ def public(db, c, with_deployments=True):
                 "wave": d.wave,
                 "state": d.state,
                 "result": d.result,
-                "detail": d.detail,
+                **_detail(d.detail),
                 "blocks": d.blocks,
                 "updated_at": utc(d.updated_at),
             }

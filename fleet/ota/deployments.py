@@ -13,9 +13,10 @@ events it has not delivered (heartbeat key 10) — at most settings.ota_max_defe
 the deployment fails "deferred too long". A hub installs only on an offer that comes
 after its bundle verified (report "downloaded"), so holding the offer back holds the
 install too: before the download the deployment shows "waiting", after it "downloaded"
-with the reason in its detail. Outside the campaign's maintenance window (local time,
-settings.timezone) nothing new is offered; in a paused campaign only hubs whose download
-began are offered (and so may install) their release.
+with the reason in its detail (a code, as every reason there: fleet.ota.coded). Outside
+the campaign's maintenance window (local time, settings.timezone) nothing new is offered;
+in a paused campaign only hubs whose download began are offered (and so may install)
+their release.
 A deployment is "updated" only once the hub reported "updated" with the release's
 version, its heartbeat shows that version, and telemetry from it was stored after that.
 """
@@ -51,6 +52,8 @@ from fleet.ota import (
     UPDATING,
     WAITING,
     aware,
+    coded,
+    decoded,
 )
 
 OFFER_SEQ = 1  # key of the pending-work map (heartbeat reply key 3)
@@ -60,7 +63,8 @@ OFFER_SEQ = 1  # key of the pending-work map (heartbeat reply key 3)
 EXPECTED_PAUSE_S = 60
 _PAUSE_SAMPLES = 5  # the latest updates to a release whose pause is measured
 DEFAULT_TIMEOUT_S = 1800  # settings.ota_deployment_timeout_s's default
-# Key 9 "refused" details (firmware/hub/ota.py) -> LwM2M-style results.
+# Key 9 "refused" words (firmware/hub/ota*.py) -> LwM2M-style results; each word has its
+# reason code "refused_<word>", any other word is said by "refused" with the word as text.
 _REFUSED = {
     "signature": "signature",
     "sequence": "sequence",
@@ -70,7 +74,13 @@ _REFUSED = {
     "manifest": "integrity",
     "integrity": "integrity",
 }
-_DETAIL_MAX = 200
+# Key 9 states whose detail is the release's version -> the code that says it.
+_VERSION_SAID = {
+    "downloaded": "verified",
+    "updating": "installing",
+    "updated": "reported",
+    "rolled back": "rolled_back",
+}
 
 
 def in_window(settings, campaign, now):
@@ -102,9 +112,10 @@ def _rows(db, hub_pk, states, campaign_states):
 
 
 def hold_reason(db, hub):
-    """Why installing now would be unsafe for the hub's residents, or None."""
+    """Why installing now would be unsafe for the hub's residents (a coded reason), or
+    None."""
     if hub.emergencies_held:
-        return "emergency events not yet delivered"
+        return coded("held_emergencies")
     served = select(Sensor.flat_id).where(Sensor.hub_id == hub.id, Sensor.flat_id.is_not(None))
     alert = db.exec(
         select(Alert.id)
@@ -116,13 +127,13 @@ def hold_reason(db, hub):
         )
         .limit(1)
     ).first()
-    return None if alert is None else "an alert is open for a resident"
+    return None if alert is None else coded("held_alert")
 
 
 def _fail(d, result, now, detail=None):
     d.state, d.result, d.deadline, d.updated_at = FAILED, result, None, now
     if detail is not None:
-        d.detail = str(detail)[:_DETAIL_MAX]
+        d.detail = detail
 
 
 def _timeout_s(settings):
@@ -134,7 +145,7 @@ def _move(settings, d, state, now, detail=None):
     d.state, d.updated_at = state, now
     d.deadline = now + timedelta(seconds=_timeout_s(settings))
     if detail is not None:
-        d.detail = str(detail)[:_DETAIL_MAX]
+        d.detail = detail
 
 
 def offer(db, settings, hub, now):
@@ -207,30 +218,42 @@ def report(db, hub, report_list, now, settings=None):
     if d is None or d.state in FINAL:
         return
     text = "" if detail is None else str(detail)
+    said = _said(what, text)
     if what == "downloading":
-        if d.state in (IDLE, WAITING, DOWNLOADING) and (d.state != DOWNLOADING or d.detail != text):
-            _move(settings, d, DOWNLOADING, now, text)  # progress: the deadline moves on
+        if d.state in (IDLE, WAITING, DOWNLOADING) and (d.state != DOWNLOADING or d.detail != said):
+            _move(settings, d, DOWNLOADING, now, said)  # progress: the deadline moves on
     elif what == "downloaded":
         if d.state in (IDLE, WAITING, DOWNLOADING):
-            _move(settings, d, DOWNLOADED, now, text)  # verified; installs at the next offer
+            _move(settings, d, DOWNLOADED, now, said)  # verified; installs at the next offer
     elif what == "refused":
-        _fail(d, _REFUSED.get(text, "integrity"), now, text)
+        _fail(d, _REFUSED.get(text, "integrity"), now, said)
     elif what == "failed":
-        d.detail, d.updated_at = ("failed: " + text)[:_DETAIL_MAX], now  # retried by the hub
+        d.detail, d.updated_at = said, now  # retried by the hub
     elif what == "updating":
         if d.state not in (UPDATING, CONFIRMING):
-            _move(settings, d, UPDATING, now, text)
+            _move(settings, d, UPDATING, now, said)
     elif what == "updated":
         if d.state != CONFIRMING:
-            _move(settings, d, CONFIRMING, now, text)
+            _move(settings, d, CONFIRMING, now, said)
             d.reported_at = now
     elif what == "rolled back":
-        _fail(d, "rolled back", now, text)
+        _fail(d, "rolled back", now, said)
     else:
         return
     db.add(d)
     if d.state == CONFIRMING:
         confirm(db, d, hub, now)
+
+
+def _said(what, text):
+    """The detail a key 9 report leaves on the deployment, as a code (fleet.ota.coded)."""
+    if what == "downloading":
+        return text if text.isascii() and text.isdigit() else ""  # bytes so far
+    if what == "refused":
+        return coded("refused_" + text) if text in _REFUSED else coded("refused", text=text)
+    if what == "failed":
+        return coded("hub_failed", error=text)
+    return coded(_VERSION_SAID[what], version=text) if what in _VERSION_SAID and text else ""
 
 
 def confirm(db, d, hub, now):
@@ -295,7 +318,8 @@ def count_block(db, deployment_id, first_of_bundle, blocks=1):
 
 def monitoring_pause(db, resident):
     """For the resident's caregivers: an update pending or under way on a hub serving
-    them — {"state", "expected_pause_s", "since"} — or None."""
+    them — {"state", "expected_pause_s", "since", "held"} — or None. "held" is the
+    (code, params) of why the install is held back for the residents' safety, or None."""
     hubs = select(Sensor.hub_id).where(Sensor.flat_id == resident.flat_id)
     row = db.exec(
         select(Deployment, Campaign)
@@ -314,7 +338,8 @@ def monitoring_pause(db, resident):
     since = d.offered_at or d.deferred_since or d.updated_at
     measured = measured_pause_s(db, campaign.release_id)
     expected = EXPECTED_PAUSE_S if measured is None else max(5, -(-int(measured) // 5) * 5)
-    return {"state": d.state, "expected_pause_s": expected, "since": aware(since)}
+    held = decoded(d.detail) if d.deferred_since is not None else None
+    return {"state": d.state, "expected_pause_s": expected, "since": aware(since), "held": held}
 
 
 def measured_pause_s(db, release_id):

@@ -9,7 +9,8 @@ progress, every hub's deployment and the buttons to start, pause, resume and can
 Every change goes through fleet.ota (releases.upload, campaigns.create/start/pause/
 resume/cancel), which checks and audits it as the REST API's does; a refusal is shown on
 the page in the page's language, said from fleet.ota's reason code (otareasons.py), as
-is why a campaign paused by itself. Forms carry the CSRF token.
+are why a campaign paused by itself and each hub's deployment detail. Forms carry the
+CSRF token.
 """
 
 from typing import Annotated
@@ -223,6 +224,7 @@ def _campaign_page(page, db, campaign_id, error=None, status=200):
         waves=s["waves"],
         counts=s["counts"],
         deployments=s["deployments"],
+        details={d.id: otareasons.detail(page.t, d) for d in s["deployments"]},
         hubs=hubs,
         target=target,
         condos=condos,

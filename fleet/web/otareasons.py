@@ -1,19 +1,28 @@
 """fleet.ota's reasons in the page's language, by code.
 
-fleet.ota names every refusal and every pause it explains with a code and its parameters
-(fleet.ota.MESSAGES); the pages say each with the i18n key "ota_r_<code>", the parameters
-filled in. A code without a key in the page's language (one added to fleet.ota after
-these pages) is said in fleet.ota's English, and a pause reason a technician typed is
-shown as typed, so nothing is ever hidden.
+fleet.ota names every refusal, every pause it explains and every reason it writes on a
+hub's deployment with a code and its parameters (fleet.ota.MESSAGES); the pages say each
+with the i18n key "ota_r_<code>", the parameters filled in. A code without a key in the
+page's language (one added to fleet.ota after these pages) is said in fleet.ota's
+English; a pause reason a technician typed, and a deployment's detail stored before the
+codes, are shown as they are, so nothing is ever hidden.
 
-    refusal(t, e)        # an OTAError, t: the page's translator
-    pause(t, campaign)   # why a paused campaign is paused
+    refusal(t, e)           # an OTAError, t: the page's translator
+    pause(t, campaign)      # why a paused campaign is paused
+    detail(t, deployment)   # what a hub's deployment says (Deployment.detail)
+    notice(t, pause, name)  # the caregiver's notice (deployments.monitoring_pause)
 """
 
-from fleet.ota import campaigns, message
+from fleet.ota import UPDATING, campaigns, decoded, detail_text, message
 
-# Parameters that are words themselves, said through their own keys.
-_WORDS = {"state": "ota_cstate_", "action": "ota_verb_", "what": "ota_file_"}
+# Parameters that are words themselves, said through their own keys (a word without one,
+# e.g. a state added later, is shown as it is).
+_WORDS = {
+    "state": "ota_cstate_",
+    "in_state": "ota_dstate_",
+    "action": "ota_verb_",
+    "what": "ota_file_",
+}
 
 
 def say(t, code, params):
@@ -21,7 +30,7 @@ def say(t, code, params):
     key = "ota_r_" + code
     if t(key) == key:
         return message(code, params)
-    words = {k: t(_WORDS[k] + str(v)) if k in _WORDS else v for k, v in params.items()}
+    words = {k: t.maybe(_WORDS[k] + str(v), v) if k in _WORDS else v for k, v in params.items()}
     return t(key, **words)
 
 
@@ -32,3 +41,24 @@ def refusal(t, e):
 def pause(t, c):
     code = campaigns.pause_code(c)
     return c.paused_reason if code is None else say(t, *code)
+
+
+def detail(t, d):
+    """Deployment `d`'s detail in t's language ("" when it has none)."""
+    reason = decoded(d.detail)
+    if reason is None:
+        return d.detail
+    try:
+        return say(t, *reason)
+    except (KeyError, IndexError, ValueError):
+        return detail_text(d.detail)  # stored params that do not fit the words
+
+
+def notice(t, p, name):
+    """The caregiver's notice that `name`'s monitoring will pause (or is paused) for an
+    update, from p = deployments.monitoring_pause(...); while the install is held back
+    for her safety it says why (an open alert, emergencies not yet delivered)."""
+    key = "ota_notice_now" if p["state"] == UPDATING else "ota_notice"
+    said = t(key, name=name, seconds=p["expected_pause_s"])
+    held = p.get("held")
+    return said if held is None else t("ota_notice_held", notice=said, why=say(t, *held))
