@@ -874,3 +874,68 @@ _EN.update(
         "reset_soft": "program restart",
     }
 )
+
+# Plain words for a caregiver (T9): a request the page cannot use, the folding menu on a
+# phone, the technical rule on a resident's day, and each sensor named by what it is.
+_IT.update(
+    {
+        "bad_request": "Richiesta non valida",
+        "bad_request_text": (
+            "L'indirizzo o il modulo contiene un valore che non possiamo usare. Torni alla "
+            "pagina precedente e riprovi."
+        ),
+        "menu": "Menu",
+        "rule_technical": (
+            "apparecchi: se un sensore non risponde o ha la batteria scarica avvisiamo i "
+            "tecnici; se l'apparecchio del condominio resta scollegato per più di {after}, "
+            "avvisiamo anche la famiglia"
+        ),
+        "sensor_motion": "sensore di movimento",
+        "sensor_door": "sensore della porta",
+        "sensor_window": "sensore della finestra",
+        "sensor_bed": "sensore del letto",
+        "sensor_chair": "sensore della poltrona",
+        "sensor_panic": "pulsante di emergenza",
+        "sensor_fall": "sensore di caduta",
+        "sensor_smoke": "rilevatore di fumo",
+        "sensor_gas": "rilevatore di gas",
+        "sensor_water": "sensore di allagamento",
+        "sensor_mains": "controllo della corrente",
+        "sensor_button": "pulsante",
+        "sensor_temperature": "termometro",
+        "sensor_humidity": "sensore di umidità",
+        "sensor_illuminance": "sensore di luce",
+        "sensor_other": "sensore",
+    }
+)
+_EN.update(
+    {
+        "bad_request": "Request not valid",
+        "bad_request_text": (
+            "The address or the form holds a value we cannot use. Please go back to the "
+            "previous page and try again."
+        ),
+        "menu": "Menu",
+        "rule_technical": (
+            "equipment: if a sensor stops answering or its battery runs low, the technicians "
+            "are told; if the building's device stays disconnected for more than {after}, the "
+            "family is told too"
+        ),
+        "sensor_motion": "motion sensor",
+        "sensor_door": "door sensor",
+        "sensor_window": "window sensor",
+        "sensor_bed": "bed sensor",
+        "sensor_chair": "chair sensor",
+        "sensor_panic": "panic button",
+        "sensor_fall": "fall sensor",
+        "sensor_smoke": "smoke detector",
+        "sensor_gas": "gas detector",
+        "sensor_water": "water leak sensor",
+        "sensor_mains": "mains power check",
+        "sensor_button": "button",
+        "sensor_temperature": "thermometer",
+        "sensor_humidity": "humidity sensor",
+        "sensor_illuminance": "light sensor",
+        "sensor_other": "sensor",
+    }
+)
