@@ -405,3 +405,24 @@ class Deployment(SQLModel, table=True):
     deferred_since: datetime | None = None
     reported_at: datetime | None = None
     blocks: int = 0
+
+
+class WalkTest(SQLModel, table=True):
+    """A volunteer's walk-test of one hub (fleet.services.walktest): while it runs, the
+    hub's events are stored but the rules do not see them, except an alarm a sensor
+    repeats. It runs from started_at until the first of ends_at, ended_at (ended from the
+    page) and watched_at + walktest.UNWATCHED (nobody has the page open any more).
+    `running` holds the hub's id while it runs and NULL after, so a hub has one at most;
+    `taken` is {sensor id: event key}: the one alarm of each sensor the test has taken."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: int = Field(foreign_key="hub.id", index=True)
+    running: int | None = Field(default=None, unique=True)
+    started_by: int = Field(foreign_key="user.id")
+    started_at: datetime
+    ends_at: datetime
+    watched_at: datetime
+    ended_at: datetime | None = None
+    ended_by: int | None = Field(default=None, foreign_key="user.id")
+    end_reason: str = ""  # "ended" (from the page), "expired", "unwatched"
+    taken: dict = Field(default_factory=dict, sa_column=Column(JSON))
