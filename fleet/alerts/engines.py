@@ -28,6 +28,7 @@ from fleet.api.deps import as_utc
 from fleet.models import Event, Hub, Reading, Resident, RuleState, Sensor, TelemetryReceipt
 from fleet.rules import Engine, Observation, SensorHealth, Settings
 from fleet.rules.model import KINDS
+from fleet.services import walktest
 
 log = logging.getLogger("fleet.alerts")
 
@@ -134,10 +135,11 @@ def observe_stored(db, hub, readings, events, now):
     receipt's time; a resident whose engine has already seen it is skipped. Commits when
     the rows concern a resident (the caller's transaction: telemetry's rows go with it),
     else leaves the transaction to the caller. Returns the alerts opened (for the caller to
-    wake the notifier)."""
-    rows = [r for r in readings if r["kind"] in _READINGS] + [
-        e for e in events if e["kind"] in KINDS
-    ]
+    wake the notifier). A walk-test of the hub holds its events back (walktest.screen)."""
+    rows = [r for r in readings if r["kind"] in _READINGS]
+    events = [e for e in events if e["kind"] in KINDS]
+    if events:
+        rows += walktest.screen(db, hub.id, events)
     if not rows:
         return []
     ids = {r["sensor_id"] for r in rows if r["sensor_id"] is not None}
@@ -198,7 +200,7 @@ def replay(db, since):
         key = (Event.hub_id == receipt.hub_id) & (Event.seq == receipt.seq)
         events = [
             {"kind": e.kind, "state": e.state, "text": e.text, "sensor_id": e.sensor_id}
-            | {"t": as_utc(e.t)}
+            | {"t": as_utc(e.t), "seq": e.seq}
             for e in db.exec(select(Event).where(key)).all()
         ]
         key = (Reading.hub_id == receipt.hub_id) & (Reading.seq == receipt.seq)

@@ -11,7 +11,7 @@
 Times are UTC epoch seconds (aware datetimes accepted); local times use Settings.tz.
 """
 
-from fleet.rules.engine import ALARMS, Engine
+from fleet.rules.engine import ALARMS, BUTTON_ALARMS, Engine
 from fleet.rules.model import (
     CARE,
     CRITICAL,
@@ -30,6 +30,7 @@ from fleet.rules.routine import routine
 
 __all__ = [
     "ALARMS",
+    "BUTTON_ALARMS",
     "CARE",
     "CRITICAL",
     "TECH",

@@ -28,7 +28,7 @@ ALARMS = ("panic", "fall", "smoke", "gas", "water")  # raised at once, cleared o
 UP_ROOMS = ("kitchen", "living", "entrance")  # where being seen means she is up
 _HALL = ("entrance", None)
 _DOOR_PAIR_S = 600  # a closing this long after the last opening had its opening missed
-_BUTTON = {"press": "panic", "long_press": "fall"}
+BUTTON_ALARMS = {"press": "panic", "long_press": "fall"}  # a button event raising an alarm
 # Why a condition cleared, by rule (inactivity, not_up and bathroom also clear on "away").
 _REASONS = {
     "inactivity": "activity",
@@ -130,7 +130,7 @@ class Engine:
             self._activity(t, False)
             self.in_bed = bool(value)
         elif kind == "button":
-            alarm = _BUTTON.get(value) if s.button_panic else None
+            alarm = BUTTON_ALARMS.get(value) if s.button_panic else None
             if alarm:
                 self._alarm(alarm, None, t, {"button": value})
         elif kind in ALARMS:
