@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from fleet.db import session
 from fleet.models import ALERT_RESOLVED, Alert, Flat, Hub, Resident, Sensor
-from fleet.ota import campaigns, deployments, releases
+from fleet.ota import campaigns, decoded, deployments, releases
 from tests.fleet.ota_support import open_alert
 from tests.fleet.test_ota_e2e import HW, site  # noqa: F401  (the fixture)
 from tools import release
@@ -49,7 +49,7 @@ async def test_an_alert_opened_mid_download_holds_the_install_until_resolved(sit
     # Several heartbeats (1 s apart) with the bundle verified on flash: no install.
     await asyncio.sleep(4)
     d = site.deployment()
-    assert (d.state, d.detail) == ("downloaded", "an alert is open for a resident")
+    assert (d.state, decoded(d.detail)) == ("downloaded", ("held_alert", {}))
     assert site.resets == 0 and not (site.flash / "ota.state").exists()
     with session(site.engine) as db:
         a = db.get(Alert, alert)

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from fleet.db import session
 from fleet.models import ALERT_RESOLVED, Alert, Deployment, Hub, Resident
-from fleet.ota import campaigns, deployments
+from fleet.ota import campaigns, decoded, deployments
 from tests.fleet.ota_support import (
     add_hubs,
     at,
@@ -55,7 +55,7 @@ def test_an_alert_opened_during_the_download_holds_the_install(engine, settings,
     reply = beat(engine, settings, "h0", at(3), report=["downloaded", 2, "0.2.0"])
     assert 3 not in reply
     d = deployment(engine)
-    assert (d.state, d.detail) == ("downloaded", "an alert is open for a resident")
+    assert (d.state, decoded(d.detail)) == ("downloaded", ("held_alert", {}))
     # Longer than the deployment timeout (10 min), shorter than the deferral bound.
     tick(engine, settings, at(30))
     assert 3 not in beat(engine, settings, "h0", at(30), report=["downloaded", 2, "0.2.0"])
@@ -82,7 +82,7 @@ def test_emergencies_held_by_the_hub_hold_the_install(engine, settings, world, k
     report = ["downloaded", 2, "0.2.0"]
     assert 3 not in beat(engine, settings, "h0", at(2), report=report, held=1)
     d = deployment(engine)
-    assert (d.state, d.detail) == ("downloaded", "emergency events not yet delivered")
+    assert (d.state, decoded(d.detail)) == ("downloaded", ("held_emergencies", {}))
     assert 3 in beat(engine, settings, "h0", at(3), report=report, held=0)
 
 
