@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from fleet.web.pages import browsing, error_page
+
 DESCRIPTION = """Portineria fleet server: condominiums, flats, residents, sensors, hubs,
 users and care circles.
 
@@ -25,6 +27,11 @@ def _where(loc):
 
 
 async def _readable_422(request: Request, exc: RequestValidationError):
+    if browsing(request):
+        # A page's address with a part of the wrong type (/residents/abc) names no page, as
+        # a resident out of scope does; anything else is a request the page cannot use.
+        in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+        return error_page(request, 404 if in_path else 400)
     # FastAPI's default echoes the submitted input — passwords and bind keys included.
     errors = [
         {"field": _where(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()

@@ -175,10 +175,10 @@ _T = {
         "subject": "[Portineria] Buongiorno: come sta {name} ({date})",
         "intro": "Buongiorno. Ecco com'è andata per {name}:",
         "first_activity": "Prima attività stamattina: {v}",
-        "night_slots": "Movimenti di notte (22-6): in {v} quarti d'ora",
+        "night_slots": "Movimenti di notte (22-6): {v}",
         "bathroom_visits": "Visite al bagno ieri: {v}",
         "out_min": "Fuori casa ieri: {v}",
-        "kitchen_slots": "Attività in cucina ieri: in {v} quarti d'ora",
+        "kitchen_slots": "Attività in cucina ieri: {v}",
         "temp": "Temperatura in casa ieri: {v}",
         "usual": " (di solito {u})",
         "more": " - più del solito",
@@ -186,6 +186,9 @@ _T = {
         "later": " - più tardi del solito",
         "none_yet": "nessuna finora",
         "no_data": "nessun dato",
+        "slots": "in {v} quarti d'ora",
+        "slot": "in un quarto d'ora",
+        "no_slot": "nessuno",
         "learning": "\nLe abitudini sono ancora in apprendimento: i confronti arriveranno.",
         "outro": "\nÈ un riepilogo, non un allarme: gli allarmi arrivano subito e a parte.",
     },
@@ -193,10 +196,10 @@ _T = {
         "subject": "[Portineria] Good morning: how {name} is ({date})",
         "intro": "Good morning. This is how it went for {name}:",
         "first_activity": "First activity this morning: {v}",
-        "night_slots": "Moving about at night (22-6): in {v} quarter hours",
+        "night_slots": "Moving about at night (22-6): {v}",
         "bathroom_visits": "Bathroom visits yesterday: {v}",
         "out_min": "Out of home yesterday: {v}",
-        "kitchen_slots": "Kitchen activity yesterday: in {v} quarter hours",
+        "kitchen_slots": "Kitchen activity yesterday: {v}",
         "temp": "Indoor temperature yesterday: {v}",
         "usual": " (usually {u})",
         "more": " - more than usual",
@@ -204,6 +207,9 @@ _T = {
         "later": " - later than usual",
         "none_yet": "none so far",
         "no_data": "no data",
+        "slots": "in {v} quarter hours",
+        "slot": "in one quarter hour",
+        "no_slot": "none",
         "learning": "\nThe routine is still being learned: comparisons will follow.",
         "outro": "\nThis is a summary, not an alarm: alarms come at once and separately.",
     },
@@ -211,6 +217,7 @@ _T = {
 # How far a figure may stray from the usual before the summary says so: (factor, at least).
 _NOTABLE = {"night_slots": (2, 2), "bathroom_visits": (1.5, 3), "out_min": (2, 60)}
 _NOTABLE.update(kitchen_slots=(2, 4))
+_SLOTS = ("night_slots", "kitchen_slots")  # counted in quarter hours
 _LATE_MIN = 60  # first activity this much after the usual is mentioned
 
 
@@ -261,6 +268,9 @@ def compose(resident, day, figs, usual_figs, lang):
         shown = _show(key, v, lang)
         if shown is None:
             shown = t["none_yet"] if key == "first_activity" else t["no_data"]
+        elif key in _SLOTS:
+            # The unit goes with a count only: "nessun dato", never "in nessun dato quarti".
+            shown = {"0": t["no_slot"], "1": t["slot"]}.get(shown) or t["slots"].format(v=shown)
         line = "- " + t[key].format(v=shown)
         if u is not None:
             line += t["usual"].format(u=_show(key, u, lang)) + _note(key, v, u, t)

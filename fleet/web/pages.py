@@ -162,7 +162,18 @@ def new_login_csrf():
     return secrets.token_urlsafe(24)
 
 
-_ERRORS = {403: ("forbidden", "forbidden_text"), 404: ("not_found", "not_found_text")}
+_ERRORS = {
+    400: ("bad_request", "bad_request_text"),
+    403: ("forbidden", "forbidden_text"),
+    404: ("not_found", "not_found_text"),
+}
+
+
+def browsing(request):
+    """A browser asking for a page: it gets HTML in its language; the API and other
+    clients keep their JSON."""
+    html = "text/html" in request.headers.get("accept", "")
+    return html and not request.url.path.startswith("/api")
 
 
 def error_page(request, status):
@@ -181,8 +192,7 @@ async def page_error(request, exc):
 async def missing_page(request, exc):
     """A browser asking for an address that does not exist gets the page, in its
     language, not the API's JSON; the API and other clients keep their JSON."""
-    browsing = "text/html" in request.headers.get("accept", "")
-    if exc.status_code == 404 and browsing and not request.url.path.startswith("/api"):
+    if exc.status_code == 404 and browsing(request):
         return error_page(request, 404)
     return await http_exception_handler(request, exc)
 
