@@ -1,12 +1,16 @@
 """The update pages in a real Chromium against the real server: a technician uploads a
 signed release through the form, creates a campaign for one condominium and starts it,
 sees its first wave and the hub in it, then pauses it with a reason; a caregiver whose
-resident is served by that hub reads that monitoring will pause; refused uploads and
-campaign forms say fleet.ota's reason in Italian. Screenshots go to
-var/screenshots/."""
+resident is served by that hub reads that monitoring will pause, and the hub's refusal
+shows in its row in Italian; refused uploads and campaign forms say fleet.ota's reason
+in Italian. Screenshots go to var/screenshots/."""
 
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from fleet.db import session
+from fleet.models import Hub, utcnow
+from fleet.ota import deployments
 from tests.browser.test_pages import DESKTOP, PHONE, fits_the_screen, log_in
 from tests.fleet import ota_support
 
@@ -41,6 +45,7 @@ def test_technician_creates_a_campaign_and_pauses_it(server, chromium, shots, tm
     page.get_by_role("button", name="Crea la campagna").click()
 
     expect(page.locator("h1")).to_have_text("Campagna Primavera")
+    campaign_url = page.url
     expect(page.locator("#campaign-state")).to_have_text("in corso")
     expect(page.locator("#waves tr[data-wave='1']")).to_contain_text(
         "0 aggiornati, 0 falliti, 1 in corso su 1"
@@ -72,6 +77,19 @@ def test_technician_creates_a_campaign_and_pauses_it(server, chromium, shots, tm
     assert fits_the_screen(care)
     care.screenshot(path=shots / "caregiver-update-notice-phone.png", full_page=True)
     care.close()
+
+    # hub-a refuses the release (heartbeat key 9): its row says why, in Italian.
+    with session(server.engine) as db:
+        hub = db.exec(select(Hub).where(Hub.hub_id == "hub-a")).one()
+        deployments.report(db, hub, ["refused", 4, "space"], utcnow())
+        db.commit()
+    page = chromium.new_page(viewport=DESKTOP)
+    log_in(page, server, "tech")
+    page.goto(campaign_url)
+    row = page.locator("#deployments tr[data-hub='hub-a']")
+    expect(row).to_contain_text("spazio insufficiente")  # the result
+    expect(row).to_contain_text("rifiutato dall'hub: spazio insufficiente nella memoria")
+    page.close()
 
 
 def test_refusals_are_said_in_italian(server, chromium, shots, tmp_path):

@@ -52,7 +52,7 @@ def test_technician_uploads_a_release_and_runs_a_campaign(api, key, engine):
     cid = camp["id"]
     r = c.post(f"/api/campaigns/{cid}/pause", json={"reason": "lunch"}, headers=h)
     assert r.json()["state"] == "paused" and r.json()["paused_reason"] == "lunch"
-    assert r.json()["paused_code"] is None  # a person's words: no code
+    assert (r.json()["paused_code"], r.json()["paused_params"]) == (None, None)  # typed
     assert "pause_code" not in r.json()["target"]
     r = c.post(f"/api/campaigns/{cid}/pause", headers=h)
     assert r.status_code == 409 and r.json() == {
@@ -65,6 +65,7 @@ def test_technician_uploads_a_release_and_runs_a_campaign(api, key, engine):
     assert r["state"] == "running" and (r["paused_reason"], r["paused_code"]) == ("", None)
     r = c.post(f"/api/campaigns/{cid}/pause", headers=h).json()  # no reason given
     assert (r["paused_reason"], r["paused_code"]) == ("paused by hand", "paused_by_hand")
+    assert r["paused_params"] == {}
     c.post(f"/api/campaigns/{cid}/resume", headers=h)
     r = c.post(f"/api/campaigns/{cid}/cancel", headers=w.headers["admin"])
     assert r.json()["state"] == "cancelled"

@@ -18,7 +18,7 @@ from tests.fleet.test_web import browser, csrf_of
 
 IT, EN = i18n.translator("it"), i18n.translator("en")
 # A value for each parameter: words that have their own keys get a word that has one.
-SAMPLE = {"state": "paused", "action": "pause", "what": "bundle"}
+SAMPLE = {"state": "paused", "in_state": "downloading", "action": "pause", "what": "bundle"}
 
 
 def _fields(text):
