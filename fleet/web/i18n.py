@@ -939,3 +939,77 @@ _EN.update(
         "sensor_other": "sensor",
     }
 )
+
+# Walk-test mode (T7): the volunteer's walk-test page and the caregiver's note.
+_IT.update(
+    {
+        "wt_off": (
+            "Finché la prova non è avviata, il pulsante di emergenza e gli allarmi fanno partire "
+            "un allarme vero, che arriva alla famiglia."
+        ),
+        "wt_how": (
+            "Avvii la prova prima di premere il pulsante o far scattare un allarme: per il tempo "
+            "scelto, la prima segnalazione di ogni pulsante e allarme di questo hub non avvisa "
+            "la famiglia. Una seconda pressione dello stesso pulsante la avvisa davvero: chi "
+            "preme di nuovo chiede aiuto. La prova finisce da sola allo scadere, o 2 minuti "
+            "dopo che lei chiude questa pagina. Gli altri hub non cambiano."
+        ),
+        "wt_minutes": "Durata",
+        "wt_minutes_n": "{n} minuti",
+        "wt_start": "Avvia la prova",
+        "wt_running": (
+            "Prova in corso: la prima segnalazione di ogni pulsante e allarme di questo hub "
+            "non avvisa la famiglia. Una seconda pressione dello stesso pulsante la avvisa."
+        ),
+        "wt_left": "Tempo rimasto:",
+        "wt_leave": (
+            "Tenga aperta questa pagina: chiusa la pagina, la prova finisce dopo 2 minuti e "
+            "gli allarmi tornano ad avvisare la famiglia."
+        ),
+        "wt_end": "Termina la prova",
+        "wt_ended": "Prova finita alle {time}: gli allarmi di questo hub avvisano di nuovo la famiglia.",
+        "wt_log": "Ricevuto dall'hub",
+        "wt_was_test": "ricevuto, è la prova: famiglia non avvisata",
+        "wt_was_real": "ricevuto, allarme vero: famiglia avvisata",
+        "wt_care_note": (
+            "Fino alle {time} un volontario prova i sensori di casa di {name}: la prima "
+            "pressione di ogni pulsante non vi arriva come allarme, una seconda sì."
+        ),
+    }
+)
+_EN.update(
+    {
+        "wt_off": (
+            "Until the test is started, the panic button and the alarms raise a real alert, "
+            "which reaches the family."
+        ),
+        "wt_how": (
+            "Start the test before pressing the button or setting off an alarm: for the time "
+            "chosen, the first signal of each button and alarm of this hub does not alert the "
+            "family. A second press of the same button does: whoever presses again is asking "
+            "for help. The test ends by itself when the time is up, or 2 minutes after you "
+            "close this page. Other hubs are not affected."
+        ),
+        "wt_minutes": "Length",
+        "wt_minutes_n": "{n} minutes",
+        "wt_start": "Start the test",
+        "wt_running": (
+            "Test under way: the first signal of each button and alarm of this hub does not "
+            "alert the family. A second press of the same button does."
+        ),
+        "wt_left": "Time left:",
+        "wt_leave": (
+            "Keep this page open: once it is closed, the test ends after 2 minutes and the "
+            "alarms alert the family again."
+        ),
+        "wt_end": "End the test",
+        "wt_ended": "Test ended at {time}: this hub's alarms alert the family again.",
+        "wt_log": "Received from the hub",
+        "wt_was_test": "received, it is the test: family not alerted",
+        "wt_was_real": "received, a real alarm: family alerted",
+        "wt_care_note": (
+            "Until {time} a volunteer is testing the sensors in {name}'s home: the first press "
+            "of each button does not reach you as an alarm, a second one does."
+        ),
+    }
+)
