@@ -145,6 +145,9 @@ async def main():
     print("FIG free", gc.mem_free())
     print("FIG peak", peak[0] - _world)
     print("FIG sent", up.sent)
+    for name in _MODULES:
+        if name not in sys.modules:
+            print("FIG gone_" + name, 1)  # boot let it go (hub.app.boot)
     micropython.qstr_info()
     micropython.mem_info(1 if len(sys.argv) > 4 else 0)
     print("OK")
