@@ -177,8 +177,8 @@ def verdict(tests, event):
 
 
 def serving(db, resident, now):
-    """The end of a running test of a hub that serves the resident's flat, or None."""
+    """The bound of a running test of a hub that serves the resident's flat, or None."""
     hubs = select(Sensor.hub_id).where(Sensor.flat_id == resident.flat_id)
-    ends = [window_end(x) for x in db.exec(select(WalkTest).where(WalkTest.running.in_(hubs)))]
-    ends = [e for e in ends if e > as_utc(now)]
+    tests = db.exec(select(WalkTest).where(WalkTest.running.in_(hubs))).all()
+    ends = [as_utc(x.ends_at) for x in tests if window_end(x) > as_utc(now)]
     return max(ends) if ends else None

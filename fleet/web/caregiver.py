@@ -2,7 +2,8 @@
 resident's day as a picture with the routine the rules have learned. Admins may open
 them too; every resident is reached through fleet.services.scope. While an update is
 pending or under way on a hub serving a resident, both pages say in plain words that
-her monitoring will pause, and for about how long (fleet.ota.deployments)."""
+her monitoring will pause, and for about how long (fleet.ota.deployments); while a
+volunteer walk-tests such a hub, the list says so (fleet.services.walktest)."""
 
 from datetime import date, datetime, timedelta
 from typing import Annotated
@@ -15,9 +16,9 @@ from fleet.ota import UPDATING, deployments
 from fleet.rules import Engine, routine
 from fleet.rules import Settings as RuleSettings
 from fleet.rules.explain import duration
-from fleet.services import scope
+from fleet.services import scope, walktest
 from fleet.web import alerts, charts, i18n
-from fleet.web.pages import TZ, Page, PageError, page_for
+from fleet.web.pages import TZ, Page, PageError, hhmm, page_for
 from fleet.web.status import day_rows, last_activity, status
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +40,13 @@ def update_notice(db, resident, t):
     return t(key, name=resident.name.split()[0], seconds=pause["expected_pause_s"])
 
 
+def walktest_note(db, resident, t, now):
+    """The note that a volunteer is testing the sensors of her home, or None."""
+    until = walktest.serving(db, resident, now)
+    name = resident.name.split()[0]
+    return t("wt_care_note", time=hhmm(until), name=name) if until else None
+
+
 @router.get("/care")
 def my_residents(page: Carer):
 
@@ -49,7 +57,8 @@ def my_residents(page: Carer):
             level, reasons = status(db, r, now, page.t)
             flat, condo = _place(db, r)
             rows.append({"r": r, "level": level, "reasons": reasons, "flat": flat, "condo": condo,
-                         "notice": update_notice(db, r, page.t)})  # fmt: skip
+                         "notice": update_notice(db, r, page.t),
+                         "walktest": walktest_note(db, r, page.t, now)})  # fmt: skip
         found = alerts.rows(db, page.user, page.lang)
         return page.render("care.html", rows=rows, alerts=found, resident_id=None)
 

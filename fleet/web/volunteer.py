@@ -1,14 +1,23 @@
 """The volunteer's pages: their condominiums' hubs and sensors with health, residents by
 flat and status only, claiming a new hub (the label's QR code opens /claim?code=…), and
 the guided sensor walk-test that turns each step green live, fed by server-sent events
-of the hub's new Event rows."""
+of the hub's new Event rows.
+
+The walk-test page also starts and ends the hub's test mode (fleet.services.walktest):
+while it runs the family is not alerted by the volunteer's test presses, the page shows
+the time left and lists every event as it arrives, each alarm saying whether it was taken
+as the test or went to the family. The page's event stream keeps the test alive; once
+nobody has the page open the test ends by itself, so a press after the volunteer has
+left alerts the family."""
 
 import asyncio
 import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from fleet.api.deps import as_utc
@@ -25,12 +34,13 @@ from fleet.models import (
     Hub,
     Resident,
     Sensor,
+    WalkTest,
     utcnow,
 )
 from fleet.rules import ALARMS
-from fleet.services import enrolment, scope
-from fleet.web import alerts
-from fleet.web.pages import Page, PageError, page_for
+from fleet.services import enrolment, scope, walktest
+from fleet.web import alerts, i18n
+from fleet.web.pages import Page, PageError, hhmm, page_for
 from fleet.web.status import status
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +49,9 @@ HubViewer = Annotated[Page, Depends(page_for(ADMIN, TECHNICIAN, VOLUNTEER))]
 POLL_S = 0.5  # how often the stream looks for new events: "live" to a person pressing
 STREAM_S = 300  # then the browser reconnects (EventSource does) and scope is checked anew
 LOW_BATTERY = 20.0
+TEST_MINUTES = (10, 20, 30, 45, 60)  # the choices offered; walktest bounds any other
+RECENT_S = 3600  # a test that ended this recently is still mentioned on the page
+_VERDICT = {None: "walk_ok", "test": "wt_was_test", "real": "wt_was_real"}
 _INSTRUCTION = {"panic": "do_panic", "button": "do_button", "door": "do_door"}
 _INSTRUCTION.update(motion="do_motion", bed="do_bed", window="do_door", chair="do_bed")
 
@@ -119,58 +132,151 @@ def _hub_or_404(db, user, hub_pk):
 
 @router.get("/hubs/{hub_pk}/walktest")
 def walk_test(hub_pk: int, page: HubViewer):
+    now = utcnow()
     with session(page.request.app.state.engine) as db:
         hub = _hub_or_404(db, page.user, hub_pk)
+        test = walktest.current(db, hub.id, now)
+        if test is not None:
+            walktest.watch(db, test, now)
+        db.commit()  # a lapsed test closed on the way, or this look recorded
         sensors = db.exec(select(Sensor).where(Sensor.hub_id == hub.id).order_by(Sensor.id)).all()
         # Only what happens from now on counts: an old press must not pass the test.
         after = db.exec(select(func.max(Event.id)).where(Event.hub_id == hub.id)).one() or 0
         steps = [(s, page.t(_INSTRUCTION.get(s.kind, "do_other"))) for s in sensors]
         flats = sorted({f.label for f in (db.get(Flat, s.flat_id) for s in sensors if s.flat_id)})
-        # Setting off these raises a real alert for the family (the rules know no test).
         alarm = any(s.kind in ALARMS or s.kind == "button" for s in sensors)
+        lines = []
+        if test is not None:
+            # What the test has received so far, so a reload loses nothing of the list.
+            rows = _event_rows(db, hub.id, Event.t >= test.started_at)
+            lines = _described(db, hub.id, rows, page.t)
+        last = db.exec(
+            select(WalkTest)
+            .where(WalkTest.hub_id == hub.id, WalkTest.ended_at.is_not(None))
+            .order_by(WalkTest.ended_at.desc())
+        ).first()
+        if last is not None and (now - as_utc(last.ended_at)).total_seconds() > RECENT_S:
+            last = None
         return page.render(
-            "walktest.html", hub=hub, steps=steps, after=after, flats=flats, raises_alarm=alarm
+            "walktest.html",
+            hub=hub,
+            steps=steps,
+            after=after,
+            flats=flats,
+            raises_alarm=alarm,
+            test=test,
+            # The bound, not window_end: the open page keeps the test from lapsing.
+            left_s=int((as_utc(test.ends_at) - now).total_seconds()) if test else 0,
+            lines=lines,
+            last=last,
+            minutes=TEST_MINUTES,
+            default_minutes=walktest.DEFAULT_MINUTES,
         )
 
 
-def new_events(engine, user, hub_pk, after):
-    """Events of a hub the user may see with id > after, oldest first (None: not visible)."""
+@router.post("/hubs/{hub_pk}/walktest/start")
+async def start_walk_test(hub_pk: int, page: HubViewer, request: Request):
+    form = await request.form()
+    page.check_csrf(form)
+    minutes = str(form.get("minutes") or "")
+    minutes = int(minutes) if minutes.isdigit() else walktest.DEFAULT_MINUTES
+    with session(request.app.state.engine) as db:
+        hub = _hub_or_404(db, page.user, hub_pk)
+        try:
+            walktest.start(db, page.user, hub, utcnow(), minutes)
+            db.commit()
+        except IntegrityError:
+            db.rollback()  # started meanwhile from another phone: that one runs
+    return RedirectResponse(f"/hubs/{hub_pk}/walktest", status_code=303)
+
+
+@router.post("/hubs/{hub_pk}/walktest/end")
+async def end_walk_test(hub_pk: int, page: HubViewer, request: Request):
+    form = await request.form()
+    page.check_csrf(form)
+    with session(request.app.state.engine) as db:
+        hub = _hub_or_404(db, page.user, hub_pk)
+        now = utcnow()
+        test = walktest.current(db, hub.id, now)
+        if test is not None:
+            walktest.end(db, page.user, test, now)
+        db.commit()
+    return RedirectResponse(f"/hubs/{hub_pk}/walktest", status_code=303)
+
+
+def _event_rows(db, hub_pk, *where):
+    return db.exec(
+        select(Event, Sensor.room)
+        .outerjoin(Sensor, Sensor.id == Event.sensor_id)
+        .where(Event.hub_id == hub_pk, *where)
+        .order_by(Event.id)
+        .limit(100)
+    ).all()
+
+
+def _described(db, hub_pk, rows, t):
+    """The stream's dicts of (Event, room) rows: ids, and the line the page lists."""
+    tests = []
+    if rows:
+        oldest = min(as_utc(e.t) for e, _room in rows)
+        tests = db.exec(
+            select(WalkTest).where(
+                WalkTest.hub_id == hub_pk,
+                or_(WalkTest.ended_at.is_(None), WalkTest.ended_at > oldest),
+            )
+        ).all()
+    out = []
+    for e, room in rows:
+        said = t.maybe("ev_" + e.kind, e.kind) + (", " + t("room_" + room) if room else "")
+        verdict = walktest.verdict(tests, e)
+        line = f"{hhmm(e.t)} · {said}: {t(_VERDICT[verdict])}"
+        out.append(
+            {"id": e.id, "sensor": e.sensor_id, "kind": e.kind, "verdict": verdict} | {"line": line}
+        )
+    return out
+
+
+def new_events(engine, user, hub_pk, after, t=None):
+    """Events of a hub the user may see with id > after, oldest first, as the stream
+    sends them (None: not visible). Asking is the page being open: it keeps the hub's
+    walk-test from lapsing as unwatched."""
+    t = t or i18n.translator(None)
     with session(engine) as db:
         if scope.get(db, user, Hub, hub_pk) is None:
             return None
-        return db.exec(
-            select(Event.id, Event.sensor_id, Event.kind)
-            .where(Event.hub_id == hub_pk, Event.id > after)
-            .order_by(Event.id)
-            .limit(100)
-        ).all()
+        now = utcnow()
+        test = walktest.current(db, hub_pk, now)
+        if test is not None:
+            walktest.watch(db, test, now)
+        db.commit()
+        return _described(db, hub_pk, _event_rows(db, hub_pk, Event.id > after), t)
 
 
-async def event_stream(request, engine, user, hub_pk, after, seconds=STREAM_S):
-    """Server-sent events: one `data: {"id", "sensor", "kind"}` per new event."""
+async def event_stream(request, engine, user, hub_pk, after, seconds=STREAM_S, t=None):
+    """Server-sent events: one `data: {"id", "sensor", "kind", "verdict", "line"}` per
+    new event (verdict: "test", "real" or null, see walktest.verdict)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     yield "retry: 1000\n\n"
     while loop.time() < deadline and not await request.is_disconnected():
-        rows = await asyncio.to_thread(new_events, engine, user, hub_pk, after)
+        rows = await asyncio.to_thread(new_events, engine, user, hub_pk, after, t)
         if rows is None:
             return
         for row in rows:
-            after = row.id
-            data = json.dumps({"id": row.id, "sensor": row.sensor_id, "kind": row.kind})
-            yield f"id: {row.id}\ndata: {data}\n\n"
+            after = row["id"]
+            yield f"id: {after}\ndata: {json.dumps(row)}\n\n"
         await asyncio.sleep(POLL_S)
 
 
 @router.get("/hubs/{hub_pk}/events")
 def hub_events(hub_pk: int, page: HubViewer, request: Request, after: int = 0):
     engine = request.app.state.engine
-    if new_events(engine, page.user, hub_pk, 0) is None:
-        raise PageError(404)
+    with session(engine) as db:
+        _hub_or_404(db, page.user, hub_pk)
     resumed = request.headers.get("last-event-id", "")
     after = int(resumed) if resumed.isdigit() else after
     return StreamingResponse(
-        event_stream(request, engine, page.user, hub_pk, after),
+        event_stream(request, engine, page.user, hub_pk, after, t=page.t),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
