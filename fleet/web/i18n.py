@@ -876,7 +876,8 @@ _EN.update(
 )
 
 # Plain words for a caregiver (T9): a request the page cannot use, the folding menu on a
-# phone, the technical rule on a resident's day, and each sensor named by what it is.
+# phone, each rule on a resident's day by name (the technical one in plain words), and
+# each sensor named by what it is.
 _IT.update(
     {
         "bad_request": "Richiesta non valida",
@@ -886,10 +887,17 @@ _IT.update(
         ),
         "menu": "Menu",
         "rule_technical": (
-            "apparecchi: se un sensore non risponde o ha la batteria scarica avvisiamo i "
-            "tecnici; se l'apparecchio del condominio resta scollegato per più di {after}, "
-            "avvisiamo anche la famiglia"
+            "se un sensore non risponde o ha la batteria scarica avvisiamo i tecnici; se "
+            "l'apparecchio del condominio resta scollegato per più di {after}, avvisiamo "
+            "anche la famiglia"
         ),
+        "rule_name_alarms": "Allarmi",
+        "rule_name_inactivity": "Nessun movimento in casa",
+        "rule_name_not_up": "Risveglio",
+        "rule_name_night_door": "Porta di notte",
+        "rule_name_bathroom": "Tempo in bagno",
+        "rule_name_climate": "Caldo e freddo",
+        "rule_name_technical": "Apparecchi",
         "sensor_motion": "sensore di movimento",
         "sensor_door": "sensore della porta",
         "sensor_window": "sensore della finestra",
@@ -917,10 +925,17 @@ _EN.update(
         ),
         "menu": "Menu",
         "rule_technical": (
-            "equipment: if a sensor stops answering or its battery runs low, the technicians "
-            "are told; if the building's device stays disconnected for more than {after}, the "
-            "family is told too"
+            "if a sensor stops answering or its battery runs low, the technicians are told; "
+            "if the building's device stays disconnected for more than {after}, the family "
+            "is told too"
         ),
+        "rule_name_alarms": "Alarms",
+        "rule_name_inactivity": "No movement at home",
+        "rule_name_not_up": "Getting up",
+        "rule_name_night_door": "Door at night",
+        "rule_name_bathroom": "Time in the bathroom",
+        "rule_name_climate": "Heat and cold",
+        "rule_name_technical": "Equipment",
         "sensor_motion": "motion sensor",
         "sensor_door": "door sensor",
         "sensor_window": "window sensor",
