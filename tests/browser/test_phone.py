@@ -1,11 +1,13 @@
 """A caregiver's and a volunteer's pages on a phone (390×844), in Italian, in a real
 Chromium: nothing scrolls sideways, everything tappable is at least 44 px tall, no
-English words and no raw timestamps; and the alert e-mail's link works on a phone — it
-logs her in, says what to do now and who else was told, and confirms her "I'm on it".
-Screenshots go to var/screenshots/."""
+English words, no "tu"-form words and no raw timestamps, and the header one compact row
+whose menu unfolds every link; and the alert e-mail's link works on a phone — it logs
+her in, says what to do now and who else was told, and confirms her "I'm on it".
+Screenshots go to var/screenshots/ (the header's to var/t9/)."""
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlmodel import select
@@ -15,8 +17,9 @@ from fleet.db import session
 from fleet.models import Alert, CareCircleMember, Hub, Resident
 from fleet.web import i18n
 from fleet.web.pages import TZ
-from tests.browser.test_pages import PHONE, log_in, report
+from tests.browser.test_pages import DESKTOP, PHONE, log_in, report
 from tests.fleet.api_support import PASSWORD
+from tests.fleet.test_web_lei import BUTTONS, tu_words
 
 # English a page must never show in Italian: every phrase of the English catalogue that
 # differs from its Italian word (so a forgotten translation shows up), and raw values
@@ -26,6 +29,11 @@ ENGLISH = sorted(
     | {"power-on", "provision", "activate", "Not Found", "UTC", "OSCORE"}
 )
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+# The header on a phone, folded: one row of 48 px tap targets (brand, Menu) and its
+# padding, about 57 px; 64 px leaves the page 92 % of an 844 px screen. It took ~160 px
+# for a caregiver and ~375 px for an admin when every link wrapped onto rows of its own.
+HEADER_MAX = 64
+T9_SHOTS = Path(__file__).resolve().parents[2] / "var" / "t9"
 
 # What the phone measures: sideways scrolling, tap targets smaller than 44 px (a
 # checkbox counts by the label around it), and the text a person reads.
@@ -37,7 +45,8 @@ MEASURE = """() => {
       small.push(e.tagName + ' ' + (e.textContent || e.name).trim() + ' ' + r.height);
   }
   return {wide: document.scrollingElement.scrollWidth > window.innerWidth, small,
-          text: document.body.innerText};
+          text: document.body.innerText,
+          header: document.querySelector('header.top').getBoundingClientRect().height};
 }"""
 
 
@@ -50,6 +59,9 @@ def check_phone_page(page, shots, name):
     english = [w for w in ENGLISH if w in seen["text"]]
     assert english == [], f"{name} shows English on an Italian page: {english}"
     assert not ISO_TIME.search(seen["text"]), f"{name} shows a raw timestamp"
+    familiar = tu_words(re.sub("|".join(BUTTONS), "", seen["text"]))
+    assert familiar == [], f"{name} speaks as tu, not Lei: {familiar}"
+    assert seen["header"] <= HEADER_MAX, f"{name}: the header takes {seen['header']} px"
     return seen["text"]
 
 
@@ -147,4 +159,52 @@ def test_acknowledging_on_the_home_page_is_confirmed(server, chromium, shots):
     expect(page.locator(".no-alerts")).to_be_visible()
     with session(server.engine) as db:
         assert db.get(Alert, alert_id).resolution == "handled"
+    page.close()
+
+
+LINKS = {
+    "care": ["Le persone che segue", "Notifiche"],
+    "admin": ["Le persone che segue", "I suoi condomini", "Flotta", "Aggiornamenti",
+              "Amministrazione", "Notifiche"],
+}  # fmt: skip
+
+
+def test_the_header_folds_into_a_menu_on_a_phone(server, chromium):
+    T9_SHOTS.mkdir(parents=True, exist_ok=True)
+    for who, links in LINKS.items():
+        page = chromium.new_page(viewport=PHONE, locale="it-IT")
+        log_in(page, server, who)
+        page.goto(server.url + "/settings")
+        header = page.locator("header.top")
+        menu = header.get_by_role("button", name="Menu")
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        assert header.bounding_box()["height"] <= HEADER_MAX
+        for name in links:
+            expect(header.get_by_role("link", name=name, exact=True)).to_be_hidden()
+        page.screenshot(path=T9_SHOTS / f"phone-{who}-menu-closed.png")
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        # Unfolded: every link, the language, her name and the logout, each one a full
+        # tap target, and still nothing scrolls sideways.
+        for name in [*links, "English", "Esci"]:
+            target = header.get_by_role("button" if name == "Esci" else "link", name=name)
+            expect(target).to_be_visible()
+            assert target.bounding_box()["height"] >= 44, name
+        expect(header).to_contain_text(f"{who.capitalize()} · ")
+        seen = page.evaluate(MEASURE)
+        assert not seen["wide"] and seen["small"] == [], seen["small"]
+        page.screenshot(path=T9_SHOTS / f"phone-{who}-menu-open.png")
+        header.get_by_role("link", name=links[0]).click()
+        expect(page).to_have_url(server.url + "/care")
+        expect(page.locator("header.top .menu-toggle")).to_have_attribute("aria-expanded", "false")
+        page.close()
+    # On a wide screen nothing folds: every link is in the header, no Menu button.
+    page = chromium.new_page(viewport=DESKTOP, locale="it-IT")
+    log_in(page, server, "admin")
+    expect(page.locator("header.top .menu-toggle")).to_be_hidden()
+    for name in LINKS["admin"]:
+        expect(
+            page.locator("header.top").get_by_role("link", name=name, exact=True)
+        ).to_be_visible()
+    page.screenshot(path=T9_SHOTS / "desktop-admin.png")
     page.close()
