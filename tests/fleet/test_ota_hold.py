@@ -143,4 +143,4 @@ def test_caregivers_are_told_the_pause_the_release_has_cost_so_far(engine, setti
     assert states(engine)["h0"] == ("updated", "")
     with session(engine) as db:
         assert deployments.measured_pause_s(db, 1) == 23
-    assert told() == {"state": "downloaded", "expected_pause_s": 25, "since": at(0)}
+    assert told() == {"state": "downloaded", "expected_pause_s": 25, "since": at(0), "held": None}

@@ -201,4 +201,5 @@ def test_the_hub_page_lists_its_updates_for_technicians_only(world):
     other = tech.get(f"/hubs/{_hub_pk(world, 'hub-b')}").text
     assert "Nessun aggiornamento per questo hub." in other
     vol = browser(world, "vol").get(f"/hubs/{hub_pk}").text  # no OTA pages for volunteers
-    assert "pir1" in vol and 'id="hub-updates"' not in vol and "/ota/campaigns/" not in vol
+    assert f'data-sensor="{world.sensor}"' in vol  # the hub's page, with its sensors
+    assert 'id="hub-updates"' not in vol and "/ota/campaigns/" not in vol
