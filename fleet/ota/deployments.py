@@ -74,6 +74,7 @@ _REFUSED = {
     "manifest": "integrity",
     "integrity": "integrity",
 }
+_HOLDS = ("held_emergencies", "held_alert")  # hold_reason's codes
 # Key 9 states whose detail is the release's version -> the code that says it.
 _VERSION_SAID = {
     "downloaded": "verified",
@@ -339,6 +340,8 @@ def monitoring_pause(db, resident):
     measured = measured_pause_s(db, campaign.release_id)
     expected = EXPECTED_PAUSE_S if measured is None else max(5, -(-int(measured) // 5) * 5)
     held = decoded(d.detail) if d.deferred_since is not None else None
+    if held is not None and held[0] not in _HOLDS:
+        held = None  # a download held back goes on: its detail is its progress till it ends
     return {"state": d.state, "expected_pause_s": expected, "since": aware(since), "held": held}
 
 

@@ -184,3 +184,13 @@ def test_the_caregiver_notice_says_why_the_update_waits(world):
         assert otareasons.notice(IT, go, "Anna") == (
             "Aggiornamento del sistema: il monitoraggio di Anna si fermerà per circa 60 secondi"
         )
+        # Held after the download began, the download goes on: the notice tells of a hold
+        # while the hub's detail says why, never its progress as if it were the reason.
+        deployments.report(db, hub, ["downloading", 5, 1024], now, world.settings)
+        ota_support.open_alert(db, world.anna, now)
+        assert deployments.offer(db, world.settings, hub, now) is None
+        db.commit()
+        assert deployments.monitoring_pause(db, anna)["held"] == ("held_alert", {})
+        deployments.report(db, hub, ["downloading", 5, 2048], now, world.settings)
+        db.commit()
+        assert deployments.monitoring_pause(db, anna)["held"] is None
