@@ -249,7 +249,7 @@ def report(db, hub, report_list, now, settings=None):
 def _said(what, text):
     """The detail a key 9 report leaves on the deployment, as a code (fleet.ota.coded)."""
     if what == "downloading":
-        return text if text.isascii() and text.isdigit() else ""  # bytes so far
+        return text if text.isascii() and text.isdigit() and len(text) < 16 else ""  # bytes
     if what == "refused":
         return coded("refused_" + text) if text in _REFUSED else coded("refused", text=text)
     if what == "failed":

@@ -145,6 +145,9 @@ def test_hub_reports_leave_a_code_for_every_state(world):
         for hub, report, reason in steps:
             deployments.report(db, hub, report, now, world.settings)
             assert decoded(_deployment(db, hub).detail) == reason, report
+        for junk in ("9" * 5000, "half", -1):  # progress is a byte count, nothing else
+            deployments.report(db, hubs[2], ["downloading", 4, junk], now, world.settings)
+            assert _deployment(db, hubs[2]).detail == ""
         for word in ("signature", "manifest", "sequence", "hardware", "size", "integrity"):
             d = _deployment(db, hubs[2])
             d.state, d.result = "downloading", ""
