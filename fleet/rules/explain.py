@@ -101,7 +101,8 @@ _TEXTS = {
         "en": "The hub has not been in touch {since}.",
     },
     "monitoring_interrupted": {
-        "it": "Il monitoraggio di {name} è interrotto {since}: l'hub non risponde.",
+        "it": "Il monitoraggio di {name} è interrotto {since}: l'apparecchio del condominio "
+        "non risponde.",
         "en": "Monitoring of {name} has been interrupted {since}: the hub does not respond.",
     },
     "sensor_silent": {

@@ -15,8 +15,9 @@ from sqlmodel import select
 from fleet.alerts import summary
 from fleet.db import session
 from fleet.models import Hub, Resident, RuleState, Sensor
-from fleet.rules import Engine
+from fleet.rules import Engine, explain
 from fleet.rules import Settings as RuleSettings
+from fleet.rules.model import WARNING, Condition
 from fleet.web import i18n
 from tests.fleet.test_web import browser, world  # noqa: F401  (fixture)
 
@@ -153,3 +154,13 @@ def test_a_volunteer_reads_what_each_sensor_is_and_a_technician_its_key(world): 
     assert not re.search(r"\b(pir1|panic)\b", vol)
     tech = page_text(browser(world, "tech").get(f"/hubs/{hub}").text)
     assert "Sensore di movimento" in tech and re.search(r"\bpir1\b", tech)
+
+
+def test_the_family_hears_of_the_building_device_not_the_hub():
+    # The family's alert when monitoring stops says "device", as the status line does.
+    c = Condition("monitoring_interrupted", None, WARNING, 1742461200.0, 1742462100.0)
+    c.facts = {"name": "Anna", "tz": "Europe/Rome"}
+    assert explain.describe(c, "it") == (
+        "Il monitoraggio di Anna è interrotto dalle 10:00: l'apparecchio del condominio "
+        "non risponde."
+    )
