@@ -194,6 +194,11 @@ def test_the_header_folds_into_a_menu_on_a_phone(server, chromium):
         seen = page.evaluate(MEASURE)
         assert not seen["wide"] and seen["small"] == [], seen["small"]
         page.screenshot(path=T9_SHOTS / f"phone-{who}-menu-open.png")
+        page.keyboard.press("Escape")  # folds it again, the focus back on the button
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(menu).to_be_focused()
+        expect(header.get_by_role("link", name=links[0])).to_be_hidden()
+        menu.click()
         header.get_by_role("link", name=links[0]).click()
         expect(page).to_have_url(server.url + "/care")
         expect(page.locator("header.top .menu-toggle")).to_have_attribute("aria-expanded", "false")
