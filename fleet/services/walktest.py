@@ -35,7 +35,8 @@ is a real alarm. Other hubs, in the same building or not, are never affected.
 
 from datetime import timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
+from sqlalchemy import select as core_select
 from sqlmodel import select
 
 from fleet.api.deps import as_utc
@@ -47,6 +48,15 @@ DEFAULT_MINUTES = 20
 MAX_MINUTES = 60
 UNWATCHED = timedelta(minutes=2)  # the page looks every WATCH_EVERY while it is open
 WATCH_EVERY = timedelta(seconds=15)
+
+_WT = WalkTest.__table__
+# Built once, Core and not the ORM: telemetry asks it for every pack with events, and
+# almost always for a hub that has no test to hold them back.
+_OVERLAPPING = (
+    core_select(_WT.c.id)
+    .where(_WT.c.hub_id == bindparam("hub"), _WT.c.started_at <= bindparam("hi"))
+    .where(or_(_WT.c.ended_at.is_(None), _WT.c.ended_at > bindparam("lo")))
+)
 
 
 def window_end(test):
@@ -135,15 +145,11 @@ def screen(db, hub_pk, events):
     if not events:
         return events
     times = [as_utc(e["t"]) for e in events]
-    tests = db.exec(
-        select(WalkTest).where(
-            WalkTest.hub_id == hub_pk,
-            WalkTest.started_at <= max(times),
-            or_(WalkTest.ended_at.is_(None), WalkTest.ended_at > min(times)),
-        )
-    ).all()
-    if not tests:
+    params = {"hub": hub_pk, "hi": max(times), "lo": min(times)}
+    ids = db.connection().execute(_OVERLAPPING, params).scalars().all()
+    if not ids:
         return events
+    tests = db.exec(select(WalkTest).where(WalkTest.id.in_(ids))).all()
     kept = []
     for e in sorted(events, key=lambda e: as_utc(e["t"])):
         test = next((x for x in tests if _within(x, as_utc(e["t"]))), None)
