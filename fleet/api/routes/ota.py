@@ -115,7 +115,10 @@ def list_campaigns(db: SessionDep, user: Technician):
 
 @router.get("/campaigns/{campaign_id}")
 def read_campaign(campaign_id: int, db: SessionDep, user: Technician):
-    """A campaign with its waves, counts per state and every hub's deployment."""
+    """A campaign with its waves, counts per state and every hub's deployment: its
+    "detail" in English beside "detail_code" and "detail_params" (fleet.ota.MESSAGES; both
+    None for a detail stored as text before the codes). A pause fleet.ota explained gives
+    "paused_code" and "paused_params" beside "paused_reason"."""
     return _act(db, campaigns.get, campaign_id)
 
 
