@@ -269,7 +269,10 @@ def _health(db, resident):
 
 @_one_at_a_time
 def evaluate_due(db, now):
-    """Evaluate every engine whose next_due has come; commits once per resident."""
+    """Evaluate every engine whose next_due has come; commits once per resident. Walk-tests
+    that ran out are closed first, so their end is on record when it happens."""
+    if walktest.close_lapsed(db, now):
+        db.commit()
     opened = []
     due = db.exec(select(RuleState.resident_id).where(RuleState.due_at <= now)).all()
     for resident_id in due:

@@ -3,6 +3,7 @@ alarming the family.
 
     test = walktest.start(db, user, hub, now, minutes=20)   # recorded in the audit log
     walktest.current(db, hub_pk, now)       # the running test or None (closes a lapsed one)
+    walktest.close_lapsed(db, now)          # every lapsed one (the alerts runner's round)
     walktest.watch(db, test, now)           # the walk-test page is still open
     walktest.end(db, user, test, now)       # ended from the page
     walktest.screen(db, hub_pk, events)     # the hub's events the rules may see
@@ -99,6 +100,12 @@ def current(db, hub_pk, now):
         return test
     _close(db, None, test, end, "expired" if end == as_utc(test.ends_at) else "unwatched")
     return None
+
+
+def close_lapsed(db, now):
+    """Close and record every test that has run out; returns how many."""
+    hubs = db.exec(select(WalkTest.running).where(WalkTest.running.is_not(None))).all()
+    return sum(current(db, hub_pk, now) is None for hub_pk in hubs)
 
 
 def start(db, user, hub, now, minutes=DEFAULT_MINUTES):

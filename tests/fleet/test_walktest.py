@@ -208,18 +208,23 @@ def test_expiry_restores_alerting_and_nothing_from_the_test_fires_later(b):
     b.send(b.hub_a, "d1", "door", True, t0 + timedelta(minutes=2))
     b.send(b.hub_a, "pirb", "motion", True, t0 + timedelta(minutes=3))
     assert b.alerts() == []
-    # Long after: no bathroom or door timer from the test, and a press is real again.
-    with session(b.engine) as db:
-        engines.evaluate_due(db, t0 + timedelta(hours=2))
-    assert b.alerts() == []
+    # After it: a press is real again, and long after, no bathroom or door timer from
+    # the test goes off.
     b.press(t0 + timedelta(minutes=21))
     assert [a.rule for a in b.alerts()] == ["panic"]
     with session(b.engine) as db:
-        assert walktest.current(db, b.hub_a, t0 + timedelta(minutes=21)) is None
+        hub = db.get(Hub, b.hub_a)
+        hub.last_seen = t0 + timedelta(hours=2)  # its heartbeats
+        db.add(hub)
         db.commit()
+        engines.evaluate_due(db, t0 + timedelta(hours=2))
+    assert [a.rule for a in b.alerts()] == ["panic"]
+    with session(b.engine) as db:  # the alerts round closed the test and recorded it
         test = db.exec(select(WalkTest)).one()
-        assert (test.running, test.end_reason) == (None, "expired")
+        assert (test.running, test.end_reason, test.ended_by) == (None, "expired", None)
         assert test.ended_at == test.ends_at
+        [row] = db.exec(select(AuditLog).where(AuditLog.action == "walktest_end")).all()
+        assert row.detail["reason"] == "expired"
 
 
 def test_a_press_after_the_volunteer_has_left_the_page_is_real(b):
