@@ -95,20 +95,30 @@ def build(
     rotate: Annotated[
         list[str] | None, typer.Option(help="a new trusted key list (repeat per key)")
     ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(help="release this MicroPython firmware image (ESP32 app .bin) instead"),
+    ] = None,
     as_json: JsonOpt = False,
 ):
-    """Build and sign a release: bundle.bin and manifest.cose in --out."""
+    """Build and sign a release: bundle.bin and manifest.cose in --out. With --image, of
+    the MicroPython image itself, which hubs write into their next OTA partition."""
     o = opts(ctx, as_json)
     try:
         boots, seconds = (int(x) for x in trial.split(","))
     except ValueError:
         raise ToolError("--trial wants BOOTS,SECONDS, e.g. 3,300") from None
+    if image and rotate:
+        raise ToolError("--rotate goes with an application release: a key list lives in its slot")
     keys = [release.load_public_key(k) for k in rotate] if rotate else None
     private = release.load_private_key(key)
-    with _counting(o, "compiling") as tick:
-        cose, bundle, m = release.build(
-            private, version, seq, hw, firmware, protocol, (boots, seconds), keys, tick=tick
-        )
+    if image:
+        cose, bundle, m = release.build_image(private, image, version, seq, hw, (boots, seconds))
+    else:
+        with _counting(o, "compiling") as tick:
+            cose, bundle, m = release.build(
+                private, version, seq, hw, firmware, protocol, (boots, seconds), keys, tick=tick
+            )
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.cose").write_bytes(cose)
@@ -119,13 +129,15 @@ def build(
         {
             "version": version,
             "seq": seq,
+            "component": m[release.M_COMPONENT],
             "hardware": hw,
             "files": len(m[release.M_FILES]),
             "size": len(bundle),
             "sha256": digest,
             "out": str(folder),
         },  # fmt: skip
-        f"release {version} seq {seq} for {hw}: {len(m[release.M_FILES])} files, bundle "
+        f"{m[release.M_COMPONENT]} release {version} seq {seq} for {hw}: "
+        f"{len(m[release.M_FILES])} files, bundle "
         f"{len(bundle)} bytes sha256 {digest}, manifest {len(cose)} bytes",
     )
 

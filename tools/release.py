@@ -6,6 +6,8 @@
     portineria release build --key release.key --version 0.2.0 --seq 7 --out DIR
         [--hw micropython-esp32] [--firmware firmware] [--protocol protocol]
         [--trial BOOTS,SECONDS] [--rotate KEY...]
+    portineria release build --key release.key --version 1.25.0 --seq 8 --out DIR
+        --image ESP32_GENERIC-OTA.bin                # the MicroPython image itself
     portineria release upload DIR                  # to the fleet (POST /api/releases)
 
 (the commands are in tools/otacli.py; this module is the library behind them).
@@ -24,6 +26,13 @@ firmware/hub/ and protocol/ (each `.py` compiled to `.mpy` with mpy-cross for a
 hub/version.py rewritten to the release's version. boot.py and main.py stay outside:
 they are the hub's fixed boot path and live at the flash root.
 
+With `--image FILE` the release is the MicroPython firmware image (an ESP32 app image,
+as `idf.py build` or MicroPython's ports/esp32 make it: what goes into an OTA app
+partition, not the merged file flashed at 0x0): component "micropython", bundle.bin is
+the image as it is, and no files are listed. The hub writes it into its next OTA
+partition and boots it once; the bootloader returns to the old image unless the new one
+confirms itself (firmware/hub/ota_image.py).
+
 Manifest: a CBOR map in the spirit of SUIT (RFC 9124), signed as a COSE_Sign1 (tag 18,
 EdDSA, kid = first 8 bytes of SHA-256 of the public key) — keys as `M_*` below.
 """
@@ -41,6 +50,9 @@ from tools.errors import ToolError
 ROOT = Path(__file__).resolve().parents[1]
 MAGIC = b"PTB1"
 COMPONENT = "hub-app"
+IMAGE_COMPONENT = "micropython"
+_IMAGE_MAGIC = 0xE9  # first byte of an ESP32 app image (esp_image_header_t)
+_PARTITION_TABLE = 0x7000  # where a merged file (bootloader at 0x1000) has the table's magic
 DEFAULT_HW = "micropython-esp32"
 DEFAULT_TRIAL = (3, 300)  # trial boots, and seconds the new app has to confirm itself
 # Manifest map keys.
@@ -194,11 +206,11 @@ def pack(files):
 # --- manifest ------------------------------------------------------------------------------
 
 
-def manifest(files, bundle, seq, version, hw, trial=DEFAULT_TRIAL, keys=None):
+def manifest(files, bundle, seq, version, hw, trial=DEFAULT_TRIAL, keys=None, component=COMPONENT):
     m = {
         M_FORMAT: FORMAT,
         M_SEQ: seq,
-        M_COMPONENT: COMPONENT,
+        M_COMPONENT: component,
         M_VERSION: version,
         M_HW: hw,
         M_SIZE: len(bundle),
@@ -231,14 +243,39 @@ def build(
     tick=None,
 ):
     """(manifest COSE bytes, bundle bytes, manifest map) for one release; tick as collect's."""
-    if not isinstance(seq, int) or not 0 < seq < 1 << 32:
-        raise ReleaseError("the sequence number must be an integer from 1 to 2**32-1")
-    boots, seconds = trial
-    if not (1 <= boots <= 5 and 5 <= seconds <= 900):
-        raise ReleaseError("a trial is 1-5 boots and 5-900 seconds")
+    _check(seq, trial)
     if keys is not None and not 1 <= len(keys) <= 4:
         raise ReleaseError("a hub trusts one to four release keys")
     files = collect(firmware or ROOT / "firmware", protocol or ROOT / "protocol", hw, version, tick)
     bundle = pack(files)
     m = manifest(files, bundle, seq, version, hw, trial, keys)
     return sign(m, key), bundle, m
+
+
+def _check(seq, trial):
+    if not isinstance(seq, int) or not 0 < seq < 1 << 32:
+        raise ReleaseError("the sequence number must be an integer from 1 to 2**32-1")
+    boots, seconds = trial
+    if not (1 <= boots <= 5 and 5 <= seconds <= 900):
+        raise ReleaseError("a trial is 1-5 boots and 5-900 seconds")
+
+
+def build_image(key, image, version, seq, hw=DEFAULT_HW, trial=DEFAULT_TRIAL):
+    """(manifest COSE bytes, bundle bytes, manifest map) for a release of the MicroPython
+    image: `image` is the firmware's app image (bytes or a path). The trial's boots do not
+    apply (the bootloader boots a new image once); its seconds do."""
+    _check(seq, trial)
+    if not isinstance(image, bytes | bytearray):
+        try:
+            image = Path(image).read_bytes()
+        except OSError as e:
+            raise ReleaseError(f"cannot read the image {image}: {e.strerror}") from None
+    merged = image[_PARTITION_TABLE : _PARTITION_TABLE + 2] == b"\xaa\x50"
+    if len(image) < 64 or image[0] != _IMAGE_MAGIC or merged:
+        raise ReleaseError(
+            "not an ESP32 app image (first byte 0xE9): give the application .bin "
+            "(e.g. build-ESP32_GENERIC_OTA/micropython.bin), not a merged firmware file"
+        )
+    image = bytes(image)
+    m = manifest({}, image, seq, version, hw, trial, component=IMAGE_COMPONENT)
+    return sign(m, key), image, m

@@ -15,7 +15,9 @@ heartbeat (key 10) says it holds emergencies; a held download stays on flash mea
 This module keeps the update's life cycle and its report. The work is in hub.ota_fetch
 (manifest and bundle, resumed), hub.ota_verify (signature, sequence, hardware, space,
 digest) and hub.ota_install (the inactive slot, then ota.state for boot.py's trial),
-imported only once an offer is taken up; hub.ota_files is what they keep on flash.
+imported only once an offer is taken up; hub.ota_files is what they keep on flash. A
+release of the MicroPython image itself (component "micropython") goes through
+hub.ota_image instead, into the ESP32's next OTA partition, and so does its trial.
 """
 
 import asyncio
@@ -31,6 +33,7 @@ except ImportError:  # CPython (the emulator, tests): the constants here are all
 
 _SETTLE_MS = const(5_000)  # a trial app's tasks run this long without a crash
 _FINAL = ("refused", "rolled back", "updated", "updating")  # not retried for that seq
+IMAGE = "ota.image"  # hub.ota_image's record of a MicroPython image installed for a trial
 
 
 class Updater:
@@ -45,12 +48,17 @@ class Updater:
         self.trial = tries != "ok"
         self._t0 = None  # the first tick: the app's main loop has started
         self._limit = 0  # seconds the trial copy has to confirm itself
+        self.image = None  # hub.ota_image's record while a new MicroPython image is on trial
         failed = fs.read(fs.ROLLBACK)
         r = self.report
         if failed is not None:
             m = fs.release(failed.decode().strip())
             self._note("rolled back", m.get(fs.M_SEQ, 0), m.get(fs.M_VERSION))
             fs.remove(fs.ROLLBACK)
+        elif fs.size(IMAGE) >= 0:
+            from hub import ota_image
+
+            ota_image.boot(self)
         elif r and r[0] == "updating" and not self.trial:
             # A power cut took the note of boot.py's or confirm()'s decision: redo it.
             ok = fs.release(self.slot).get(fs.M_SEQ, 0) == r[1]
@@ -74,15 +82,23 @@ class Updater:
         app = self.app
         if self._t0 is None:
             self._t0 = time.ticks_ms()
-            self._limit = (fs.release(self.slot).get(fs.M_TRIAL) or (3, 300))[1]
+            if self.image:
+                self._limit = self.image[4]
+            else:
+                self._limit = (fs.release(self.slot).get(fs.M_TRIAL) or (3, 300))[1]
         age = time.ticks_diff(time.ticks_ms(), self._t0)
         if app.synced and app.crashes == 0 and age >= _SETTLE_MS:
             self.confirm()
         elif age > self._limit * 1000:
             app.log("update not confirmed in " + str(self._limit) + " s: restarting")
-            fs.reset()  # boot.py counts the trial boots down, then rolls back
+            fs.reset()  # boot.py counts the trial boots down (an image: the bootloader)
 
     def confirm(self):
+        if self.image:
+            from hub import ota_image
+
+            ota_image.confirm(self)
+            return
         running, previous, _ = fs.state()
         fs.write(fs.STATE, running + " " + previous + " ok")
         self.trial = False
@@ -121,7 +137,12 @@ class Updater:
                 self.app.log("update " + str(seq) + ": held, an emergency is queued")
                 return
             self.ready = None
-            ota_install.install(m, self.slot)
+            if m.get(fs.M_COMPONENT) == "micropython":
+                from hub import ota_image
+
+                ota_image.install(m)
+            else:
+                ota_install.install(m, self.slot)
             self._note("updating", m[fs.M_SEQ], m.get(fs.M_VERSION))
             fs.remove(fs.MANIFEST, fs.BUNDLE)
             fs.reset()

@@ -36,12 +36,23 @@ async def manifest(up, seq):
         if m is None:
             raise fs.Refused("manifest")
         fs.write(fs.MANIFEST, buf)
-    ota_verify.check(m, seq, up.slot)
+    if m.get(fs.M_COMPONENT) == "micropython":
+        from hub import ota_image  # the image path loads only for an image
+
+        ota_image.check(m, seq, up.slot)
+    else:
+        ota_verify.check(m, seq, up.slot)
     return m
 
 
 async def bundle(up, m):
-    """ota.bin whole and as m signs it, fetching only the blocks not yet on flash."""
+    """ota.bin whole and as m signs it, fetching only the blocks not yet on flash (for an
+    image: the next OTA partition, hub.ota_image)."""
+    if m.get(fs.M_COMPONENT) == "micropython":
+        from hub import ota_image
+
+        await ota_image.download(up, m)
+        return
     size = m[fs.M_SIZE]
     have = fs.size(fs.BUNDLE)
     if have > size:
