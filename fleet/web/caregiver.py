@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends
 
 from fleet.db import session
 from fleet.models import ADMIN, CAREGIVER, Condominium, Flat, Resident, utcnow
-from fleet.ota import UPDATING, deployments
+from fleet.ota import deployments
 from fleet.rules import Engine, routine
 from fleet.rules import Settings as RuleSettings
 from fleet.rules.explain import duration
 from fleet.services import scope, walktest
-from fleet.web import alerts, charts, i18n
+from fleet.web import alerts, charts, i18n, otareasons
 from fleet.web.pages import TZ, Page, PageError, hhmm, page_for
 from fleet.web.status import day_rows, last_activity, status
 
@@ -36,8 +36,7 @@ def update_notice(db, resident, t):
     pause = deployments.monitoring_pause(db, resident)
     if pause is None:
         return None
-    key = "ota_notice_now" if pause["state"] == UPDATING else "ota_notice"
-    return t(key, name=resident.name.split()[0], seconds=pause["expected_pause_s"])
+    return otareasons.notice(t, pause, resident.name.split()[0])
 
 
 def walktest_note(db, resident, t, now):

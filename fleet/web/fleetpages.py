@@ -26,7 +26,7 @@ from fleet.models import (
     utcnow,
 )
 from fleet.services import health, scope
-from fleet.web import alerts
+from fleet.web import alerts, otareasons
 from fleet.web.pages import TZ, Page, PageError, page_for
 from fleet.web.volunteer import hub_health, sensor_health
 
@@ -169,6 +169,7 @@ def hub_detail(hub_pk: int, page: HubViewer, span: str = "24h"):
             sensor_health=sensor_health,
             hub_health=hub_health,
             updates=updates,
+            ota_detail=lambda d: otareasons.detail(page.t, d),
         )
 
 

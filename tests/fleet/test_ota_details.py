@@ -110,6 +110,13 @@ def test_the_campaign_page_says_each_hubs_detail_in_its_language(world):
     assert "timed out while downloading" in rows["d0"]
     assert "refused by the hub: not enough flash" in rows["d1"]
     assert OLD in rows["d4"]
+    # The hub's own page lists its updates in the same words, never the stored JSON.
+    c.cookies.set("portineria_lang", "it")
+    with session(world.engine) as db:
+        d1 = _hub(db, "d1").id
+    hub_page = unescape(c.get(f"/hubs/{d1}").text)
+    assert "rifiutato dall'hub: spazio insufficiente nella memoria" in hub_page
+    assert '"code"' not in hub_page
 
 
 def test_the_api_gives_each_detail_code_and_params_beside_the_english(world):
@@ -170,6 +177,9 @@ def test_the_caregiver_notice_says_why_the_update_waits(world):
         anna = db.get(Resident, world.anna)
         held = deployments.monitoring_pause(db, anna)
         assert held["held"] == ("held_alert", {})
+        # Anna's daughter reads it on her page.
+        care = unescape(browser(world, "care").get("/care").text)
+        assert "rimandato finché c'è un allarme aperto per un residente" in care
         assert otareasons.notice(IT, held, "Anna") == (
             "Aggiornamento del sistema: il monitoraggio di Anna si fermerà per circa 60 "
             "secondi. L'aggiornamento è rimandato finché c'è un allarme aperto per un residente"
