@@ -27,8 +27,10 @@ def stored(db, hub, readings, events, now):
     the engines have not seen, so nothing stored escapes the rules.
 
     The engines are taken while this transaction holds locks (its rows; on SQLite the
-    write lock): nothing may wait for a database lock while it holds the engines (see
-    lifecycle.resolve), or the two would wait for each other."""
+    write lock), so whoever holds the engines must never wait for those: on PostgreSQL
+    engines code writes no telemetry rows; on SQLite, where every write waits for the one
+    writer, it writes only from the event loop's thread, which also runs the CoAP
+    handlers (alerts/runner.py), and elsewhere only reads (lifecycle.resolve)."""
     from fleet.alerts import engines
 
     committed = replay_since is not None
