@@ -272,9 +272,10 @@ def build_image(key, image, version, seq, hw=DEFAULT_HW, trial=DEFAULT_TRIAL):
             raise ReleaseError(f"cannot read the image {image}: {e.strerror}") from None
     merged = image[_PARTITION_TABLE : _PARTITION_TABLE + 2] == b"\xaa\x50"
     if len(image) < 64 or image[0] != _IMAGE_MAGIC or merged:
+        what = "a merged firmware file (bootloader and partition table)" if merged else None
         raise ReleaseError(
-            "not an ESP32 app image (first byte 0xE9): give the application .bin "
-            "(e.g. build-ESP32_GENERIC_OTA/micropython.bin), not a merged firmware file"
+            f"{what or 'not an ESP32 app image (first byte 0xE9)'}: give the application "
+            ".bin (e.g. build-ESP32_GENERIC-OTA/micropython.bin)"
         )
     image = bytes(image)
     m = manifest({}, image, seq, version, hw, trial, component=IMAGE_COMPONENT)

@@ -57,6 +57,13 @@ def check(m, seq, slot):
         raise fs.Refused("hardware")
     if m[fs.M_SIZE] > _next().info()[3]:
         raise fs.Refused("space")
+    try:
+        # The running image is valid here (no offer is taken during a trial), so this
+        # changes nothing, but it fails on firmware built without the bootloader's
+        # rollback: such a hub must not take an image it could not take back.
+        esp32.Partition.mark_app_valid_cancel_rollback()
+    except OSError:
+        raise fs.Refused("hardware") from None
 
 
 async def download(up, m):

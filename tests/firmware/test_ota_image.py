@@ -355,3 +355,15 @@ def test_the_image_code_stays_off_the_heap_for_an_application_update(tmp_path):
     )
     out, status = run_micropython(code=code, heapsize="256K", cwd=tmp_path)
     assert status == 0 and out.strip().endswith("OK"), out
+
+
+def test_firmware_without_the_bootloaders_rollback_takes_no_image(chip, key, monkeypatch):
+    def unsupported():
+        raise OSError(-261)  # ESP_ERR_NOT_SUPPORTED: CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE off
+
+    monkeypatch.setattr(esp32.Partition, "mark_app_valid_cancel_rollback", unsupported)
+    cose, bundle, _ = build(key)
+    _, up, _ = chip.boot()
+    link = offer(up, cose, bundle)
+    assert up.report == ["refused", 2, "hardware"]
+    assert [p for p, _ in link.gets] == ["m"] and chip.otadata()["boot"] == "ota_0"
