@@ -18,10 +18,10 @@ to twice an ESP32's room (4-byte pointers, 16-byte blocks); bytecode runs in pla
 way. tests/bench/build_micropython32.sh builds the same port for 32 bits; when
 build/micropython-32/micropython exists the hub runs on it too, in a second column: that
 is the figure for an ESP32. Target for the issue: below 64 KB, goal 48 KB. Measured
-2026-11-29: about 46.3 KB on 32 bits, 81 KB on 64 (was 51 and 88-89 before the heap work
-that dropped asyncio.stream, the outbox's resident 1 KB window, options' tuples, and let
-hub.identity and protocol.hkdf go after boot). Steady-state figures move by a few hundred
-bytes between runs: the GC is conservative, and a stale pointer can keep a block alive.
+2026-11-29: 46.3 KB on 32 bits, 81 KB on 64 (51.4 and 89.6 before the heap work that
+dropped asyncio.stream, the outbox's resident 1 KB window and options' tuples, and lets
+hub.identity and protocol.hkdf go after boot). A run's steady figure can sit up to 0.7 KB
+above the usual one: the GC is conservative, and a stale pointer keeps a block alive.
 
 Where this port overstates a hub: the hardware stand-ins the hub makes (Pin, WLAN, I2C) are
 Python objects here (about 0.1 KB a Pin on 32 bits), static in an ESP32's firmware; and
