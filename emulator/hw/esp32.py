@@ -133,28 +133,34 @@ def emulated_image(text, size=0):
 
 
 def _image(i):
-    # The image in partition i as the bootloader reads it: (bytes, first segment) or None.
+    # The first 4 KB of partition i's first segment if it holds a bootable image, else
+    # None. Read a block at a time: on MicroPython the stand-in shares the hub's heap.
     head = _read(i, 0, 24)
     if head[0] != 0xE9 or head[23] != 1:
         return None
+    h = hashlib.sha256(head)
     pos = 24
     first = None
     check = 0xEF
     for _ in range(head[1]):
         seg = _read(i, pos, 8)
+        h.update(seg)
         n = int.from_bytes(seg[4:], "little")
-        if pos + 8 + n + 48 > _SIZE:
+        pos += 8
+        if pos + n + 48 > _SIZE:
             return None
-        data = _read(i, pos + 8, n)
-        for b in data:
-            check ^= b
-        first = data if first is None else first
-        pos += 8 + n
-    pos += 15 - pos % 16
-    body = _read(i, 0, pos + 1)
-    if body[pos] != check or _read(i, pos + 1, 32) != hashlib.sha256(body).digest():
+        for at in range(0, n, _BLOCK):
+            data = _read(i, pos + at, min(_BLOCK, n - at))
+            h.update(data)
+            for b in data:
+                check ^= b
+            first = data if first is None else first
+        pos += n
+    tail = _read(i, pos, 16 - pos % 16)  # padding, the checksum last
+    h.update(tail)
+    if tail[-1] != check or _read(i, pos + len(tail), 32) != h.digest():
         return None
-    return body, first
+    return first or b""
 
 
 def _bootloader():
@@ -174,7 +180,7 @@ def _bootloader():
                 d["boot"] = label
                 _save(d)
                 _running = label
-                if b"crash" in img[1] and emusim.board.has_timers:
+                if b"crash" in img and emusim.board.has_timers:
                     emusim.board.call_later(300, emusim.board.reset, emusim.HARD_RESET)
                 return
             state[label] = "invalid"

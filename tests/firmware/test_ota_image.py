@@ -32,6 +32,7 @@ from tools import release  # noqa: E402
 OLD = esp32.emulated_image(b"MicroPython emulated 1.24.1")  # what the chip was flashed with
 NEW = esp32.emulated_image(b"MicroPython emulated 1.25.0", size=20_000)  # five flash blocks
 BLOCKS = (len(NEW) + 1023) // 1024
+SMALL = esp32.emulated_image(b"MicroPython emulated 1.25.0", size=9_000)  # three flash blocks
 
 
 @pytest.fixture(scope="module")
@@ -325,13 +326,13 @@ def _phase(cut):
 def test_runs_on_micropython(tmp_path, key):
     (tmp_path / "ota.keys").write_bytes(release.trusted_keys([release.public_bytes(key)]))
     for seq in (2, 3, 4):
-        cose, bundle, _ = build(key, seq, hw="micropython-linux", trial=(1, 60))
+        cose, bundle, _ = build(key, seq, SMALL, "micropython-linux", trial=(1, 60))
         (tmp_path / f"r{seq}.cose").write_bytes(cose)
         (tmp_path / f"r{seq}.bin").write_bytes(bundle)
         (tmp_path / f"r{seq}.etag").write_bytes(hashlib.sha256(bundle).digest()[:8])
     out, status = run_micropython(
         path=ROOT / "tests/mp/ota_image_checks.py",
-        heapsize="512K",  # the fake fleet's copy of each image, which a hub never holds
+        heapsize="256K",  # the fake fleet's copy of the image, which a hub never holds
         cwd=tmp_path,
         paths=[ROOT / "emulator" / "hw"],
     )
