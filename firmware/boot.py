@@ -157,8 +157,8 @@ def _copy(path, out, buf):
 
 def _stamps(root, tree, buf):
     # (key, shape) of the copy (tools/romfs.py): SHA-256 of a line "package/name size
-    # sha256hex" per file, and of the lines without the hex. buf None: the shape alone,
-    # from the sizes, which cost no reading.
+    # sha256hex" per file, and of the lines without the hex. buf None: the shape alone
+    # (the key b""), from the sizes, which cost no reading.
     import hashlib
     from binascii import hexlify
 
@@ -172,7 +172,7 @@ def _stamps(root, tree, buf):
                 h = hashlib.sha256()
                 _copy(root + pkg + "/" + name, h.update, buf)
                 key.update(line + b" " + hexlify(h.digest()) + b"\n")
-    return (key.digest() if buf is not None else None), shape.digest()
+    return (key.digest() if buf is not None else b""), shape.digest()
 
 
 def _record(root):
@@ -211,12 +211,13 @@ def _sealed(mem, n):
 
 
 class _Writer:
-    # Writes the partition from its start through vfs.rom_ioctl, an erase block at a time.
-    def __init__(self, n):
+    # Writes the partition from its start through io (vfs.rom_ioctl), an erase block at a time.
+    def __init__(self, io, n):
+        self.io = io
         self.buf = bytearray(_BLOCK)
         self.used = 0
         self.block = 0
-        rom_ioctl(3, 0, (n + _BLOCK - 1) // _BLOCK * _BLOCK)  # erases, block 0 first
+        io(3, 0, (n + _BLOCK - 1) // _BLOCK * _BLOCK)  # erases, block 0 first
 
     def write(self, data):
         while len(data):
@@ -231,12 +232,12 @@ class _Writer:
         if self.used:
             for i in range(self.used, _BLOCK):
                 self.buf[i] = 0xFF  # as erased: the key is programmed there on its own
-            rom_ioctl(4, 0, self.block * _BLOCK, self.buf)
+            self.io(4, 0, self.block * _BLOCK, self.buf)
             self.block += 1
             self.used = 0
 
 
-def _rewrite(mem, root, tree, total, key, buf):
+def _rewrite(io, mem, root, tree, total, key, buf):
     # Only the key makes the partition count, so it goes first and comes back last. Zeros
     # programmed over the old key (flash programs bits to 0 without an erase: even torn,
     # that write breaks it), the erase and the image, read back, then the key alone into
@@ -249,8 +250,8 @@ def _rewrite(mem, root, tree, total, key, buf):
         return False
     _say("writing " + str(n) + " bytes of " + (root or "/") + " to the ROMFS partition")
     if _sealed(mem, _size(mem)) is not None:
-        rom_ioctl(4, 0, _at(_size(mem)), bytes(32))
-    w = _Writer(_at(n) + 32)
+        io(4, 0, _at(_size(mem)), bytes(32))
+    w = _Writer(io, _at(n) + 32)
     h = hashlib.sha256()
 
     def out(data):
@@ -266,8 +267,8 @@ def _rewrite(mem, root, tree, total, key, buf):
     w.flush()
     ok = hashlib.sha256(mem[:n]).digest() == h.digest()
     if ok:
-        rom_ioctl(4, 0, _at(n), key)
-    rom_ioctl(5, 0)
+        io(4, 0, _at(n), key)
+    io(5, 0)
     if not ok:
         _say("ROMFS partition does not read back: code runs from files")
     return ok
@@ -315,7 +316,7 @@ def rom(slot):
                 _write(root + _RECORD, hexlify(key).decode() + " " + hexlify(shape).decode())
             except OSError:
                 pass  # the next boot reads the files again
-        if sealed != key and not _rewrite(mem, root, tree, total, key, buf):
+        if sealed != key and not _rewrite(rom_ioctl, mem, root, tree, total, key, buf):
             return False
     vfs.mount(vfs.VfsRom(mem), _ROM)  # pyright: ignore[reportAttributeAccessIssue]
     sys.path.insert(0, _ROM)
