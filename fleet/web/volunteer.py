@@ -230,9 +230,7 @@ def _described(db, hub_pk, rows, t):
         said = t.maybe("ev_" + e.kind, e.kind) + (", " + t("room_" + room) if room else "")
         verdict = walktest.verdict(tests, e)
         line = f"{hhmm(e.t)} · {said}: {t(_VERDICT[verdict])}"
-        out.append(
-            {"id": e.id, "sensor": e.sensor_id, "kind": e.kind, "verdict": verdict} | {"line": line}
-        )
+        out.append(dict(id=e.id, sensor=e.sensor_id, kind=e.kind, verdict=verdict, line=line))
     return out
 
 
