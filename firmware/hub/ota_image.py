@@ -19,8 +19,6 @@ the watchdog, hub.ota's trial timer or a power cut, makes the bootloader boot th
 image again; boot() then finds the old partition running and reports "rolled back".
 """
 
-import esp32
-
 from hub import ota_fetch
 from hub import ota_files as fs
 from hub.ota import IMAGE
@@ -30,6 +28,10 @@ try:
     from micropython import const
 except ImportError:  # CPython (the emulator, tests): the constants here are all ints
     const = int
+try:
+    import esp32
+except ImportError:  # not an ESP32: check() refuses an image ("hardware")
+    esp32 = None
 
 _FLASH = const(4096)  # the flash's erase block: what writeblocks() erases and programs
 _PER = const(4)  # CoAP blocks (fs.BLOCK) in a flash block
@@ -40,6 +42,8 @@ def _running():
 
 
 def _next():
+    if esp32 is None:
+        raise fs.Refused("hardware")
     try:
         return _running().get_next_update()
     except (OSError, ValueError):  # firmware built without OTA partitions

@@ -368,3 +368,22 @@ def test_firmware_without_the_bootloaders_rollback_takes_no_image(chip, key, mon
     link = offer(up, cose, bundle)
     assert up.report == ["refused", 2, "hardware"]
     assert [p for p, _ in link.gets] == ["m"] and chip.otadata()["boot"] == "ota_0"
+
+
+def test_a_hub_that_is_no_esp32_refuses_an_image(tmp_path, key):
+    # MicroPython's unix port has no esp32 module: the image is refused, not retried.
+    (tmp_path / "ota.keys").write_bytes(release.trusted_keys([release.public_bytes(key)]))
+    cose, bundle, _ = build(key, 2, SMALL, "micropython-linux")
+    (tmp_path / "r.cose").write_bytes(cose)
+    (tmp_path / "r.bin").write_bytes(bundle)
+    code = (
+        "from hub import ota\n"
+        "from tests.mp.ota_world import FakeApp, FakeUplink, run_offer\n"
+        "m = open('r.cose', 'rb').read()\n"
+        "u = ota.Updater(FakeApp(FakeUplink(m, open('r.bin', 'rb').read())))\n"
+        "run_offer(u, 2)\n"
+        "assert u.report == ['refused', 2, 'hardware'], u.report\n"
+        "print('OK')\n"
+    )
+    out, status = run_micropython(code=code, heapsize="256K", cwd=tmp_path)
+    assert status == 0 and out.strip().endswith("OK"), out
