@@ -1,7 +1,8 @@
 """The walk-test mode on a volunteer's phone (390×844, Italian, real Chromium): she starts
 the test, the banner counts the time left down, a test press turns its step green and is
 listed as the test (nobody alerted), a second press is listed as a real alarm (and is
-one), and ending the test says that alarms alert the family again. Screenshots go to
+one), the caregiver's page notes the test, and ending the test says that alarms alert
+the family again. Screenshots go to
 var/screenshots/."""
 
 import re
@@ -51,6 +52,14 @@ def test_walk_test_mode_on_a_phone(server, chromium, shots):
     assert _alerts(server) == ["panic"]
     text = check_phone_page(page, shots, "walktest-running")
     assert "Tempo rimasto" in text and "Termina la prova" in text
+
+    family = chromium.new_page(viewport=PHONE, locale="it-IT")
+    log_in(family, server, "care")  # Anna's daughter, meanwhile
+    expect(family.locator(".walktest-note")).to_contain_text(
+        "un volontario prova i sensori di casa di Anna"
+    )
+    check_phone_page(family, shots, "caregiver-walktest-note")
+    family.close()
 
     page.get_by_role("button", name="Termina la prova").click()
     expect(page.locator("#wt-ended")).to_contain_text("avvisano di nuovo la famiglia")
