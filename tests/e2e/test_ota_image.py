@@ -7,7 +7,9 @@ partition, boots it once and keeps it only if it confirms itself.
 Images are emulated ones (esp32.emulated_image: the ESP-IDF app image layout); one holding
 b"crash" stands for firmware that panics soon after it starts."""
 
+import asyncio
 import json
+import random
 import sys
 
 from tests.e2e.test_ota import HW, key, make_world  # noqa: F401 (fixtures)
@@ -54,3 +56,35 @@ async def test_image_that_crashes_is_rolled_back_by_the_bootloader_and_reported(
     n = len(w.beats())
     await w.fleet.wait_for(lambda: len(w.beats()) >= n + 2, 10)  # still offered: not retried
     assert len(w.fleet.ota_gets) == gets and len(w.resets) == 2
+
+
+async def test_power_cuts_during_an_image_update_end_on_one_image_and_say_which(
+    make_world,  # noqa: F811
+    key,  # noqa: F811
+):
+    w = await make_world()
+    image = esp32.emulated_image(b"MicroPython emulated 1.25.0", size=60_000)
+    cose, bundle, _ = release.build_image(key, image, "1.25.0", 6, HW, trial=(1, 60))
+    blocks = (len(image) + 1023) // 1024
+    w.fleet.offer(HUB, cose, bundle)
+    await w.fleet.wait_for(lambda: len(w.gets("i")) >= blocks // 3, 30)
+    rng = random.Random(6)
+    for _ in range(4):  # SIGKILL at seeded moments: download, write, set_boot, first boot
+        w.hub.power_cut()
+        await asyncio.sleep(0.2)
+        w.hub.start()
+        await asyncio.sleep(rng.uniform(0.3, 2.0))
+    done = ("updated", "rolled back")
+    await w.until_beat(lambda b: (b.get(9) or [None])[0] in done, 60, "the update's end")
+    report = [b.get(9) for b, _ in w.beats() if b.get(9)][-1]
+    d = otadata(w)
+    running = d["boot"]
+    assert d["state"][running] == "valid"
+    held = (w.hub.dir / (running + ".bin")).read_bytes()
+    if report == ["updated", 6, "1.25.0"]:
+        assert running == "ota_1" and held[: len(image)] == image
+    else:
+        assert report == ["rolled back", 6, "1.25.0"] and running == "ota_0"
+    print(f"\nafter 4 cuts: {report}; {len(w.gets('i'))} block requests for {blocks} blocks")
+    # Each flash block was fetched once, but for those in flight at a cut.
+    assert set(w.gets("i")) == set(range(blocks)) and len(w.gets("i")) <= blocks + 4 * 4
