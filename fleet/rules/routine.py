@@ -49,8 +49,16 @@ _T = {
         "en": "no temperature sensor has reported yet",
     },
     "technical": {
-        "it": "hub, sensori silenziosi, batterie (ai tecnici; alla famiglia dopo {after})",
-        "en": "hub, silent sensors, batteries (to technicians; to family after {after})",
+        "it": (
+            "se un sensore non risponde o ha la batteria scarica avvisiamo i tecnici; se "
+            "l'apparecchio del condominio resta scollegato per più di {after}, avvisiamo "
+            "anche la famiglia"
+        ),
+        "en": (
+            "if a sensor stops answering or its battery runs low, the technicians are told; "
+            "if the building's device stays disconnected for more than {after}, the family "
+            "is told too"
+        ),
     },
     "paused_away": {"it": "in pausa: modalità vacanza", "en": "paused: holiday mode"},
 }

@@ -15,9 +15,8 @@ from fleet.models import ADMIN, CAREGIVER, Condominium, Flat, Resident, utcnow
 from fleet.ota import deployments
 from fleet.rules import Engine, routine
 from fleet.rules import Settings as RuleSettings
-from fleet.rules.explain import duration
 from fleet.services import scope, walktest
-from fleet.web import alerts, charts, i18n, otareasons
+from fleet.web import alerts, charts, otareasons
 from fleet.web.pages import TZ, Page, PageError, hhmm, page_for
 from fleet.web.status import day_rows, last_activity, status
 
@@ -67,14 +66,7 @@ def _routine(db, resident, lang):
     if snap is None:
         return None
     settings = RuleSettings(name=resident.name.split()[0], language=lang)
-    learned = routine(Engine.restore(settings, snap), lang)
-    # fleet.rules words the technical rule for a technician ("hub, sensori silenziosi");
-    # a caregiver reads what it watches and when she hears of it.
-    after = duration(settings.family_after_s, lang)
-    for rule in learned["rules"]:
-        if rule["rule"] == "technical":
-            rule["note"] = i18n.translator(lang)("rule_technical", after=after)
-    return learned
+    return routine(Engine.restore(settings, snap), lang)
 
 
 def _day(text):

@@ -801,11 +801,6 @@ _IT.update(
         "why_hub_offline": (
             "l'apparecchio del condominio non è collegato: i sensori ora non possono avvisarci"
         ),
-        "walk_alarm": (
-            "Attenzione: il pulsante di emergenza e gli allarmi fanno partire un allarme vero, "
-            "che arriva alla famiglia. La avvisi prima della prova; dopo, l'allarme va chiuso "
-            "come «Falso allarme»."
-        ),
         "no_sensors": "Nessun sensore in casa per ora: l'attività comparirà qui.",
         "hub_of_flat": "Hub dell'interno {flats}",
         "hub_of_flats": "Hub degli interni {flats}",
@@ -850,10 +845,6 @@ _EN.update(
         "done_ack": "Thank you: everyone can now see that you are on it; nobody else will be alerted.",
         "done_resolved": "Alert closed. Thank you.",
         "why_hub_offline": "the building's device is not connected: the sensors cannot reach us",
-        "walk_alarm": (
-            "Careful: the panic button and the alarms raise a real alert, which reaches the "
-            "family. Tell them before the test; afterwards the alert is closed as “False alarm”."
-        ),
         "no_sensors": "No sensors in the flat yet: activity will show here.",
         "hub_of_flat": "Hub of flat {flats}",
         "hub_of_flats": "Hub of flats {flats}",
@@ -886,11 +877,6 @@ _IT.update(
             "pagina precedente e riprovi."
         ),
         "menu": "Menu",
-        "rule_technical": (
-            "se un sensore non risponde o ha la batteria scarica avvisiamo i tecnici; se "
-            "l'apparecchio del condominio resta scollegato per più di {after}, avvisiamo "
-            "anche la famiglia"
-        ),
         "rule_name_alarms": "Allarmi",
         "rule_name_inactivity": "Nessun movimento in casa",
         "rule_name_not_up": "Risveglio",
@@ -924,11 +910,6 @@ _EN.update(
             "previous page and try again."
         ),
         "menu": "Menu",
-        "rule_technical": (
-            "if a sensor stops answering or its battery runs low, the technicians are told; "
-            "if the building's device stays disconnected for more than {after}, the family "
-            "is told too"
-        ),
         "rule_name_alarms": "Alarms",
         "rule_name_inactivity": "No movement at home",
         "rule_name_not_up": "Getting up",
