@@ -389,7 +389,8 @@ class Deployment(SQLModel, table=True):
     """One hub in one campaign. `deadline`: when the present state times out to failed;
     `deferred_since`: when a safety rule first held the offer back; `reported_at`: when
     the hub reported "updated" (telemetry after it makes the deployment "updated");
-    `blocks` counts the m/i blocks served for it (a resumed download adds only the rest)."""
+    `blocks` counts the m/i blocks served for it (a resumed download adds only the rest;
+    written in batches, it lags by up to 16 blocks or one OTA tick)."""
 
     __table_args__ = (UniqueConstraint("campaign_id", "hub_id"),)
     id: int | None = Field(default=None, primary_key=True)
