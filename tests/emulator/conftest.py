@@ -35,6 +35,11 @@ def board(monkeypatch):
     import asyncio
     import time
 
+    # hub.hal binds the clock's functions when imported: a copy another test imported
+    # (the firmware tests do) would keep its clock, so this board's hub starts afresh;
+    # monkeypatch puts those modules back afterwards.
+    for name in [n for n in sys.modules if _board_module(n)]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.syspath_prepend(str(ROOT / "emulator" / "cpython"))
     monkeypatch.syspath_prepend(str(ROOT / "emulator" / "hw"))
     monkeypatch.syspath_prepend(str(ROOT / "firmware"))
@@ -61,5 +66,9 @@ def board(monkeypatch):
     b.has_timers = False  # no hub loop here: bounces and timers happen at once
     monkeypatch.setattr(emusim, "board", b)
     yield b
-    for mod in ("hub", "hub.hal", "machine", "network", "bluetooth"):
-        sys.modules.pop(mod, None)
+    for name in [n for n in sys.modules if _board_module(n)]:
+        del sys.modules[name]
+
+
+def _board_module(name):
+    return name.split(".")[0] in ("hub", "machine", "network", "bluetooth")
