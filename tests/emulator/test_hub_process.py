@@ -36,7 +36,7 @@ asyncio.run(main())
     assert hub.wait(30) == 0, hub.console()
     slept, wall, real = hub.console().split()[1:]
     # The day itself, timed by the hub so that the interpreter's start-up on a busy
-    # machine is not counted: some 0.05 s here, a real day if the clock did not jump.
+    # machine is not counted: about 0.015 s here, a real day if the clock did not jump.
     assert float(real) < 1.0
     assert 86_400_000 <= int(slept) < 86_400_000 + 500
     # The RTC starts at 2000-01-01 on power-on, and follows the virtual clock.
