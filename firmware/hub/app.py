@@ -268,6 +268,9 @@ class App:
             8: self.cfg.etag,
             10: self.box.urgent_depth(),  # while one waits, the fleet starts no update
         }
+        image = _image_version()
+        if image is not None:
+            m[11] = image
         if self.ota is not None and self.ota.report is not None:
             m[9] = self.ota.report
         resp = await self.request("hb", codes.POST, "hb", cbor.dumps(m), cf=_CBOR)
@@ -372,18 +375,40 @@ class App:
 
 
 def _ota_pending():
-    # A copy on trial (boot.py's ota.state) must prove itself; a rollback must be reported.
+    # A copy on trial (boot.py's ota.state, or an image's ota.image) must prove itself; a
+    # rollback must be reported.
+    for name in ("ota.image", "ota.rollback"):
+        try:
+            open(name).close()
+            return True
+        except OSError:
+            pass
     try:
         with open("ota.state") as f:
             if f.read().split()[2:] != ["ok"]:
                 return True
     except OSError:
         pass
+    return False
+
+
+def _image_version():
+    # Heartbeat key 11, what the fleet compares with a "micropython" release's version: the
+    # image release this hub last confirmed (hub.ota_image keeps it in ota.iver; a rollback
+    # returns to the image it names), else the firmware's own release number. Read at each
+    # heartbeat rather than held: the steady heap stays as it was.
     try:
-        open("ota.rollback").close()
-        return True
+        with open("ota.iver") as f:
+            return f.read()
     except OSError:
-        return False
+        pass
+    import sys
+
+    impl = sys.implementation
+    if impl.name != "micropython":
+        return None  # an emulated hub on CPython runs no MicroPython image
+    # As os.uname().release on an ESP32 (the unix port has no uname).
+    return ".".join(str(n) for n in impl.version[:3])
 
 
 def _updater(app):

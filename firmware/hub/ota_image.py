@@ -17,6 +17,8 @@ fleet and runs its sensor tasks for a while (hub.ota's rule for apps), confirm()
 mark_app_valid_cancel_rollback(). A reset before that, whether a crash, a hang caught by
 the watchdog, hub.ota's trial timer or a power cut, makes the bootloader boot the old
 image again; boot() then finds the old partition running and reports "rolled back".
+A confirmation also writes the release's version to ota.iver, which the heartbeat reports
+(key 11) for the fleet to compare with the release's.
 """
 
 from hub import ota_fetch
@@ -35,6 +37,7 @@ except ImportError:  # not an ESP32: check() refuses an image ("hardware")
 
 _FLASH = const(4096)  # the flash's erase block: what writeblocks() erases and programs
 _PER = const(4)  # CoAP blocks (fs.BLOCK) in a flash block
+IVER = "ota.iver"  # the version of the image release last confirmed (hub.app reads it)
 
 
 def _running():
@@ -144,7 +147,8 @@ def boot(up):
     seq, version, new = rec[0], rec[1], rec[2]
     r = up.report
     if r and r[0] == "updated" and r[1] == seq:
-        fs.remove(IMAGE)  # a cut took the record's removal after the confirmation
+        _keep_version(version)  # a cut took what confirm() did after its note
+        fs.remove(IMAGE)
         return
     if _running().info()[4] == new:
         if len(rec) == 5:
@@ -167,4 +171,13 @@ def confirm(up):
     up.trial = False
     up.image = None
     up._note("updated", rec[0], rec[1])
+    _keep_version(rec[1])
     fs.remove(IMAGE)
+
+
+def _keep_version(version):
+    # Heartbeat key 11 (hub.app) from now on: the fleet calls the deployment "updated", and
+    # offers this release no more, once it sees the release's version there. Only a
+    # confirmation changes it: a rollback returns to the image it already named.
+    if isinstance(version, str):
+        fs.write(IVER, version)
