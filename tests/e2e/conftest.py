@@ -39,9 +39,11 @@ class World:
             await asyncio.sleep(0.01)
 
     async def booted(self):
-        """Wait until the hub has reached the fleet and applied its configuration."""
-        await self.until(lambda: self.fleet.heartbeats, 10, "a heartbeat")
-        await self.console_has("configuration 00000001", 10)
+        """Wait until the hub has reached the fleet and applied its configuration (a hub
+        process starts in under a second at rest, several on busy cores: the deadline is
+        only for one that never does)."""
+        await self.until(lambda: self.fleet.heartbeats, 30, "a heartbeat")
+        await self.console_has("configuration 00000001", 30)
 
     def outage(self, seconds):
         """The path to the fleet drops everything, both ways, from now for `seconds`."""

@@ -96,7 +96,7 @@ async def make_world(tmp_path, key):
         hub.start()
         w = OtaWorld(fleet, relay, hub)
         worlds.append(w)
-        await w.until_beat(lambda b: b[5] == "0.1.0", 10, "the first heartbeat")
+        await w.until_beat(lambda b: b[5] == "0.1.0", 30, "the first heartbeat")
         return w
 
     yield make
