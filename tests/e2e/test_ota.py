@@ -183,11 +183,11 @@ async def test_power_cuts_resume_and_end_on_the_new_version(make_world, key):
           f"{between} of {blocks} blocks served meanwhile")  # fmt: skip
     # The block in flight at the debounce, the fetcher's next if it reached the uplink's
     # lock first, one or two while the hub's debounce timer waits behind block work on its
-    # loop (1-3 seen, at rest and on busy cores): a handful, not the 70-odd still to come.
+    # loop (1-3 seen, at rest and on busy cores): a handful, not the 150-odd still to come.
     assert between < 8 and len(w.gets("i")) < blocks // 2, between
-    # The 100 ms budget is judged at rest (test_hub_fleet); here one press on a hub busy
-    # downloading, which 2 busy cores stretched to 220 ms: waiting for the next heartbeat
-    # (2 s) or the download's end would still fail.
+    # The 100 ms budget is judged on an idle hub (test_hub_fleet); here one press on a hub
+    # busy downloading, which 2 busy cores stretched to 220 ms: waiting for the next
+    # heartbeat (2 s) or the download's end would still fail.
     assert arrived - debounced < 0.5
     # A cut during the download; the hub comes back and fetches only what is missing.
     await w.fleet.wait_for(lambda: len(w.gets("i")) >= blocks // 2, 30)
