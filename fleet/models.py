@@ -107,7 +107,8 @@ class Hub(SQLModel, table=True):
     condominium_id: int | None = Field(default=None, foreign_key="condominium.id", index=True)
     claim_code_hash: str | None = Field(default=None, index=True)  # cleared once claimed
     hardware: str = "esp32"
-    firmware_version: str = ""
+    firmware_version: str = ""  # the application's (heartbeat key 5)
+    image_version: str = ""  # the MicroPython image's (key 11), for "micropython" releases
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     activated_at: datetime | None = None

@@ -8,11 +8,15 @@ so is every reason written into a Deployment's `detail` (coded() and decoded()).
 import json
 from datetime import UTC
 
+from fleet.models import Hub
+
 IDLE, WAITING, DOWNLOADING, DOWNLOADED = "idle", "waiting", "downloading", "downloaded"
 UPDATING, CONFIRMING, UPDATED, FAILED = "updating", "confirming", "updated", "failed"
 FINAL = (UPDATED, FAILED)
 # Offered to the hub (heartbeat key 3) in these states; later ones need no offer.
 OFFERABLE = (IDLE, WAITING, DOWNLOADING, DOWNLOADED, UPDATING)
+# A release's component (manifest key 3): the application, or the MicroPython image.
+IMAGE = "micropython"
 DRAFT, RUNNING, PAUSED, FINISHED, CANCELLED = (
     "draft",
     "running",
@@ -137,6 +141,17 @@ class OTAError(Exception):
         self.code, self.params, self.status = code, params, status
         self.reason = message(code, params)
         super().__init__(self.reason)
+
+
+def version_column(component):
+    """The Hub column holding the version a hub runs of `component`: heartbeat key 11 for
+    the MicroPython image, key 5 for the application."""
+    return Hub.image_version if component == IMAGE else Hub.firmware_version
+
+
+def running_version(hub, component):
+    """The version of `component` that `hub` last reported running."""
+    return hub.image_version if component == IMAGE else hub.firmware_version
 
 
 def hardware_class(hub):

@@ -45,7 +45,9 @@ from fleet.ota import (
     hardware_class,
     message,
     releases,
+    running_version,
     utc,
+    version_column,
 )
 from fleet.ota import deployments as deps
 from fleet.services.audit import audit
@@ -144,7 +146,7 @@ def targets(db, c, release):
     if t.get("hub_ids"):
         stmt = stmt.where(Hub.hub_id.in_(t["hub_ids"]))
     if t.get("from_versions"):
-        stmt = stmt.where(Hub.firmware_version.in_(t["from_versions"]))
+        stmt = stmt.where(version_column(release.component).in_(t["from_versions"]))
     busy = (
         select(Deployment.hub_id)
         .join(Campaign, Campaign.id == Deployment.campaign_id)
@@ -154,7 +156,8 @@ def targets(db, c, release):
     return [
         h
         for h in db.exec(stmt).all()
-        if hardware_class(h) == release.hardware and h.firmware_version != release.version
+        if hardware_class(h) == release.hardware
+        and running_version(h, release.component) != release.version
     ]
 
 

@@ -54,6 +54,7 @@ from fleet.ota import (
     aware,
     coded,
     decoded,
+    running_version,
 )
 
 OFFER_SEQ = 1  # key of the pending-work map (heartbeat reply key 3)
@@ -258,16 +259,17 @@ def _said(what, text):
 
 
 def confirm(db, d, hub, now):
-    """ "confirming" → "updated" once the hub runs the release's version and telemetry
-    arrived after its "updated" report. True if it did."""
+    """ "confirming" → "updated" once the hub runs the release's version (heartbeat key 5,
+    key 11 for an image: running_version) and telemetry arrived after its "updated"
+    report. True if it did."""
     if d.state != CONFIRMING or d.reported_at is None:
         return False
-    version = db.exec(
-        select(Release.version)
+    version, component = db.exec(
+        select(Release.version, Release.component)
         .join(Campaign, Campaign.release_id == Release.id)
         .where(Campaign.id == d.campaign_id)
     ).one()
-    if hub.firmware_version != version:
+    if running_version(hub, component) != version:
         return False
     fresh = db.exec(
         select(TelemetryReceipt.seq)
