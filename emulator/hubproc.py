@@ -3,8 +3,10 @@
 
 HUB_DIR holds hub.json (the chip: uid, Wi-Fi, flash size, wiring), flash/ (the hub's
 filesystem: the process runs with it as working directory, and the firmware uses relative
-paths as MicroPython does with its root as cwd) and chip-state.json (RTC, NVS). As
-MicroPython does, it runs boot.py then main.py from the flash. A reset exits with
+paths as MicroPython does with its root as cwd), chip-state.json (RTC, NVS) and the OTA
+app partitions (ota_0.bin, ota_1.bin, otadata.json). As
+MicroPython does, it runs boot.py then main.py from the flash, after the emulated
+bootloader chose the OTA partition that boots (emulator/hw/esp32.py). A reset exits with
 emusim.RESET_EXIT_BASE + cause; the supervisor starts the process again. stdin is the
 control channel: one JSON object per line, handed to emulator.sensors.Sensors.command.
 With --serial-fd (a pty master from supervisor.Hub) the hub also has a serial port with
@@ -130,6 +132,12 @@ def main(argv=None):
     if a.serial_fd is not None:
         _with_serial(a, hub_dir, board, flash)
     try:
+        # The bootloader's step (which OTA partition boots; a new image's one trial boot,
+        # or the rollback from it) at power on, as on the chip, not when the firmware
+        # first asks for a partition.
+        import esp32
+
+        esp32.Partition(esp32.Partition.RUNNING)
         for script in ("boot.py", "main.py"):
             if os.path.exists(script):
                 runpy.run_path(script, run_name="__main__")
