@@ -113,6 +113,7 @@ def test_image_goes_into_the_next_partition_boots_once_and_confirms(chip, key):
     assert up.report == ["updated", 2, "1.25.0"] and not up.trial
     assert chip.otadata()["state"]["ota_1"] == "valid"
     assert not (chip.flash / "ota.image").exists()
+    assert (chip.flash / "ota.iver").read_text() == "1.25.0"  # heartbeat key 11 from now on
     _, up, running = chip.boot()
     assert running == "ota_1" and not up.trial and up.report == ["updated", 2, "1.25.0"]
     link = up.app.uplink = FakeUplink(cose, bundle)
@@ -136,6 +137,7 @@ def test_image_that_never_confirms_is_rolled_back_by_the_bootloader(chip, key):
     assert chip.otadata() == {"boot": "ota_0", "state": {"ota_0": "valid", "ota_1": "aborted"}}
     assert up.report == ["rolled back", 2, "1.25.0"] and not up.trial
     assert not (chip.flash / "ota.image").exists()
+    assert not (chip.flash / "ota.iver").exists()  # key 11 still names the factory image
     link = offer(up, cose, bundle)  # still offered: not tried again
     assert link.gets == []
 
@@ -307,6 +309,11 @@ def test_three_hundred_power_cuts_never_leave_the_chip_without_a_bootable_image(
             ), f"trial {trial}: runs {running} ({what}), reports {report}"
             assert confirm or what == "old"
             outcomes[what] += 1
+        # Heartbeat key 11 names the image that runs: the new one's release once confirmed.
+        iver = work / "ota.iver"
+        assert (iver.read_text() if iver.exists() else None) == (
+            "1.25.0" if what == "new" else None
+        ), f"trial {trial}: runs {what}"
         monkeypatch.chdir(tmp_path)
         shutil.rmtree(work)
     print(f"\n300 hubs, {cuts_done} cuts over {total} operations: {dict(phases)}; {outcomes}")

@@ -95,6 +95,8 @@ Clock.t += 6000
 u.tick()
 assert u.report == ["updated", 2, "1.25.0"], u.report
 assert otadata()["state"]["ota_1"] == "valid"
+with open("ota.iver") as f:
+    assert f.read() == "1.25.0"  # heartbeat key 11 from now on
 
 # A byte flipped on the way: refused, nothing set to boot.
 link, _ = release(3, flip=True)
@@ -121,4 +123,6 @@ _, u, running = boot()
 assert running == "ota_1", running
 assert u.report == ["rolled back", 4, "1.25.0"], u.report
 assert otadata()["state"]["ota_0"] == "aborted"
+with open("ota.iver") as f:
+    assert f.read() == "1.25.0"  # back on the image seq 2 confirmed
 print("OK")
