@@ -268,9 +268,19 @@ class App:
             8: self.cfg.etag,
             10: self.box.urgent_depth(),  # while one waits, the fleet starts no update
         }
-        image = _image_version()
-        if image is not None:
-            m[11] = image
+        try:
+            # Key 11, what the fleet compares with a "micropython" release's version: the
+            # image release last confirmed here (hub.ota_image keeps it; a rollback returns
+            # to the image it names), else the firmware's own release number. Read here,
+            # not held: the steady heap stays as it was.
+            with open("ota.iver") as f:
+                m[11] = f.read()
+        except OSError:
+            import sys
+
+            impl = sys.implementation
+            if impl.name == "micropython":  # CPython (an emulated hub) runs no image
+                m[11] = "{}.{}.{}".format(*impl.version[:3])  # os.uname().release on ESP32s
         if self.ota is not None and self.ota.report is not None:
             m[9] = self.ota.report
         resp = await self.request("hb", codes.POST, "hb", cbor.dumps(m), cf=_CBOR)
@@ -376,39 +386,24 @@ class App:
 
 def _ota_pending():
     # A copy on trial (boot.py's ota.state, or an image's ota.image) must prove itself; a
-    # rollback must be reported.
-    for name in ("ota.image", "ota.rollback"):
-        try:
-            open(name).close()
-            return True
-        except OSError:
-            pass
+    # rollback must be reported. (Two plain tries: a tuple of the names would stay on the
+    # heap with the module.)
     try:
         with open("ota.state") as f:
             if f.read().split()[2:] != ["ok"]:
                 return True
     except OSError:
         pass
-    return False
-
-
-def _image_version():
-    # Heartbeat key 11, what the fleet compares with a "micropython" release's version: the
-    # image release this hub last confirmed (hub.ota_image keeps it in ota.iver; a rollback
-    # returns to the image it names), else the firmware's own release number. Read at each
-    # heartbeat rather than held: the steady heap stays as it was.
     try:
-        with open("ota.iver") as f:
-            return f.read()
+        open("ota.rollback").close()
+        return True
     except OSError:
         pass
-    import sys
-
-    impl = sys.implementation
-    if impl.name != "micropython":
-        return None  # an emulated hub on CPython runs no MicroPython image
-    # As os.uname().release on an ESP32 (the unix port has no uname).
-    return ".".join(str(n) for n in impl.version[:3])
+    try:
+        open("ota.image").close()
+        return True
+    except OSError:
+        return False
 
 
 def _updater(app):
