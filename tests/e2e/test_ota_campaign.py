@@ -11,10 +11,12 @@ UDP and OSCORE, behind a relay that loses 20 % of the datagrams each way.
   reports it; the campaign pauses by itself after that first wave, saying why, and no
   other hub is offered anything.
 
-Scaling, so the module takes about a minute on this 2-core machine: 20 hubs (the
+Scaling, so the module takes one to two minutes on this 2-core machine: 20 hubs (the
 benchmark, tests/bench/bench_ota_campaign.py, runs 100), heartbeats and readings every
-2 s, CoAP ACK_TIMEOUT 30 ms, the campaign tick every 0.5 s, and a release built from the
-sources without docstrings or comments (about 134 kB: 134 blocks of 1 KiB).
+2 s, CoAP ACK_TIMEOUT 100 ms (at 30 ms a busy fleet's slower answers became resends that
+loaded it further, and downloads failed on a loaded machine), the campaign tick every
+0.5 s, and a release built from the sources without docstrings or comments (about 134 kB:
+134 blocks of 1 KiB).
 """
 
 import asyncio
@@ -32,10 +34,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def run(tmp_path_factory):
     work = tmp_path_factory.mktemp("otarun")
-    r = OtaRun(work / "run", N, loss=0.2, hb=2, rd=2, ack=30, seed=3, own_relay=(CANARY,))
+    r = OtaRun(work / "run", N, loss=0.2, hb=2, rd=2, ack=100, seed=3, own_relay=(CANARY,))
     try:
         await r.start()
-        assert await r.all_online("0.1.0", 60), r.versions()
+        assert await r.all_online("0.1.0", 120), r.versions()
         yield r
     finally:
         await r.stop()
@@ -60,11 +62,11 @@ async def test_a_campaign_reaches_every_hub_through_loss_and_an_outage(run):
     def served():
         return run.summary(cid)["by_hub"][canary].blocks
 
-    assert await run.until(lambda: served() >= blocks // 2, 60, poll=0.1)
+    assert await run.until(lambda: served() >= blocks // 2, 120, poll=0.1)
     run.outage(canary, 4.0)
     at_cut = served()
     await asyncio.sleep(4.5)
-    s = await run.settled(cid, 150)
+    s = await run.settled(cid, 300)
     assert s["campaign"].state == "finished", _why_not(run, s, "updated")
     assert s["counts"] == {"updated": N}, _why_not(run, s, "updated")
     assert all(v == "0.2.0" for v in run.versions().values())
@@ -93,7 +95,7 @@ async def test_a_release_that_crashes_at_boot_pauses_the_campaign_after_its_cana
     fw, proto = lean(run.work / "broken", replace=broken)
     rel, _, _ = run.release("0.3.0", 3, fw, proto, trial=(1, 60))
     cid = run.campaign(rel, name="broken")  # waves 1, 10, 50, 100
-    s = await run.settled(cid, 90, states=("paused", "finished", "cancelled"))
+    s = await run.settled(cid, 180, states=("paused", "finished", "cancelled"))
     c = s["campaign"]
     assert c.state == "paused" and c.current_wave == 1, _why_not(run, s, "idle")
     assert c.paused_reason == "wave 1: 1 of 1 hubs failed"

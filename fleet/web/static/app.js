@@ -5,14 +5,14 @@
   var section = document.getElementById("alerts");
   if (!section || !window.EventSource) return;
   var source = new EventSource(section.dataset.stream);
-  var opened = false;
   function refresh() {
     document.body.dispatchEvent(new CustomEvent("alerts-changed"));
   }
   source.onmessage = refresh;
-  // After a reconnection, catch up on whatever changed while the stream was down.
+  // The stream reports changes from when it opens: catch up on whatever changed since the
+  // page was made (or while a reconnection was under way).
   source.onopen = function () {
-    if (opened) refresh();
-    opened = true;
+    refresh();
+    section.dataset.live = "open";
   };
 })();
