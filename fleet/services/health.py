@@ -26,12 +26,12 @@ from fleet.services.audit import audit
 
 # Heartbeat map keys (protocol/README.md).
 UPTIME, FREE_HEAP, RSSI, QUEUE, FIRMWARE, LAST_ERROR, RESET_CAUSE, ETAG = range(1, 9)
-OTA_REPORT, EMERGENCIES_HELD, IMAGE = 9, 10, 11
+OTA_REPORT, EMERGENCIES_HELD, IMAGE_VERSION = 9, 10, 11
 # Reply map keys.
 REPLY_TIME, REPLY_ETAG, REPLY_WORK = 1, 2, 3
 _INTS = (UPTIME, FREE_HEAP, QUEUE, EMERGENCIES_HELD)
 # Bounds on text a hub sends, so a confused hub cannot fill the database.
-_TEXT_LIMITS = {FIRMWARE: 64, LAST_ERROR: 500, RESET_CAUSE: 32, IMAGE: 64}
+_TEXT_LIMITS = {FIRMWARE: 64, LAST_ERROR: 500, RESET_CAUSE: 32, IMAGE_VERSION: 64}
 _INT_LIMIT = 1 << 40
 SEEN_RESOLUTION = timedelta(seconds=10)
 _TOUCH = (
@@ -130,8 +130,8 @@ def heartbeat(db, settings, hub, beat, now):
         hub.queue_depth = beat[QUEUE]
     if beat.get(FIRMWARE) is not None:
         hub.firmware_version = beat[FIRMWARE][: _TEXT_LIMITS[FIRMWARE]]
-    if beat.get(IMAGE) is not None:
-        hub.image_version = beat[IMAGE][: _TEXT_LIMITS[IMAGE]]
+    if beat.get(IMAGE_VERSION) is not None:
+        hub.image_version = beat[IMAGE_VERSION][: _TEXT_LIMITS[IMAGE_VERSION]]
     if LAST_ERROR in beat:
         err = beat[LAST_ERROR]
         hub.last_error = None if err is None else err[: _TEXT_LIMITS[LAST_ERROR]]
