@@ -40,13 +40,19 @@ _PER = const(4)  # CoAP blocks (fs.BLOCK) in a flash block
 IVER = "ota.iver"  # the version of the image release last confirmed (hub.app reads it)
 
 
+def _chip():
+    if esp32 is None:
+        raise fs.Refused("hardware")
+    return esp32
+
+
 def _running():
-    return esp32.Partition(esp32.Partition.RUNNING)
+    part = _chip().Partition
+    # The stubs type the id as a label only; MicroPython takes RUNNING and BOOT too.
+    return part(part.RUNNING)  # pyright: ignore[reportArgumentType]
 
 
 def _next():
-    if esp32 is None:
-        raise fs.Refused("hardware")
     try:
         return _running().get_next_update()
     except (OSError, ValueError):  # firmware built without OTA partitions
@@ -68,7 +74,7 @@ def check(m, seq, slot):
         # The running image is valid here (no offer is taken during a trial), so this
         # changes nothing, but it fails on firmware built without the bootloader's
         # rollback: such a hub must not take an image it could not take back.
-        esp32.Partition.mark_app_valid_cancel_rollback()
+        _chip().Partition.mark_app_valid_cancel_rollback()
     except OSError:
         raise fs.Refused("hardware") from None
 
@@ -166,7 +172,7 @@ def boot(up):
 
 def confirm(up):
     """The image on trial proved itself: the bootloader keeps it from now on."""
-    esp32.Partition.mark_app_valid_cancel_rollback()
+    _chip().Partition.mark_app_valid_cancel_rollback()
     rec = up.image
     up.trial = False
     up.image = None
