@@ -11,6 +11,7 @@ from fleet.ota import campaigns, deployments, releases
 from fleet.services import health
 from tests.fleet import ota_support
 from tests.fleet.api_support import make_settings, seed
+from tests.fleet.test_web import browser
 from tools import release
 
 IMAGE = (
@@ -107,3 +108,18 @@ def test_heartbeat_key_11_is_short_text(engine, db_url, tmp_path):
     _beat(engine, settings, "i2", ota_support.at(2), {11: "9" * 100})
     with session(engine) as db:
         assert db.exec(select(Hub).where(Hub.hub_id == "i2")).one().image_version == "9" * 64
+
+
+def test_technicians_see_the_image_version_in_the_api_and_on_the_hub_page(engine, db_url):
+    settings = make_settings(db_url)
+    w = seed(engine, settings)
+    w.engine, w.settings = engine, settings
+    with session(engine) as db:
+        hub = db.exec(select(Hub).where(Hub.hub_id == "hub-a")).one()
+        hub.image_version = "1.25.0"
+        db.commit()
+        pk = hub.id
+    c = browser(w, "tech")
+    assert c.get("/api/hubs/hub-a", headers=w.headers["tech"]).json()["image_version"] == "1.25.0"
+    page = c.get(f"/hubs/{pk}").text
+    assert "Sistema di base" in page and "MicroPython 1.25.0" in page

@@ -34,6 +34,7 @@ class HubPublic(BaseModel):
     condominium_id: int | None
     hardware: str
     firmware_version: str
+    image_version: str  # the MicroPython image's (heartbeat key 11); "" if never said
     created_at: UTCDatetime
     claimed_at: UTCDatetime | None
     activated_at: UTCDatetime | None
@@ -49,6 +50,7 @@ def _public(hub, sensors):
         condominium_id=hub.condominium_id,
         hardware=hub.hardware,
         firmware_version=hub.firmware_version,
+        image_version=hub.image_version,
         created_at=hub.created_at,
         claimed_at=hub.claimed_at,
         activated_at=hub.activated_at,
