@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fleet.models import CLAIMED, Alert, Hub, Sensor, TelemetryReceipt
 from fleet.ota import campaigns, releases
+from tests.fleet.api_support import make_settings, seed
 from tools import release
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 11:00 in Rome
@@ -71,3 +72,13 @@ def serve_flat(db, hub, flat_id, key="pir1"):
 
 def at(minutes):
     return T0 + timedelta(minutes=minutes)
+
+
+def world(engine, db_url, tmp_path):
+    """The API tests' world (tests/fleet/api_support.seed) with a release key the fleet
+    trusts: w.settings, w.engine and w.key besides."""
+    key = new_key()
+    settings = make_settings(db_url, release_keys=keys_file(tmp_path, key))
+    w = seed(engine, settings)
+    w.settings, w.engine, w.key = settings, engine, key
+    return w

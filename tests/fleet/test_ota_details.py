@@ -16,7 +16,6 @@ from fleet.ota import campaigns as camps
 from fleet.ota import coded, decoded, deployments, detail_text
 from fleet.web import i18n, otareasons
 from tests.fleet import ota_support
-from tests.fleet.api_support import make_settings, seed
 from tests.fleet.test_web import browser
 
 IT, EN = i18n.translator("it"), i18n.translator("en")
@@ -41,11 +40,7 @@ def test_a_detail_is_stored_as_a_code_and_old_text_reads_as_it_was():
 
 @pytest.fixture
 def world(engine, db_url, tmp_path):
-    key = ota_support.new_key()
-    settings = make_settings(db_url, release_keys=ota_support.keys_file(tmp_path, key))
-    w = seed(engine, settings)
-    w.settings, w.engine, w.key = settings, engine, key
-    return w
+    return ota_support.world(engine, db_url, tmp_path)
 
 
 def _hub(db, hub_id):

@@ -13,7 +13,6 @@ from fleet.models import Campaign, utcnow
 from fleet.ota import MESSAGES, OTAError, campaigns, deployments
 from fleet.web import i18n, otareasons
 from tests.fleet import ota_support
-from tests.fleet.api_support import make_settings, seed
 from tests.fleet.test_web import browser, csrf_of
 
 IT, EN = i18n.translator("it"), i18n.translator("en")
@@ -67,12 +66,9 @@ def test_a_code_the_pages_have_no_words_for_is_said_in_english(monkeypatch):
 
 @pytest.fixture
 def world(engine, db_url, tmp_path):
-    key = ota_support.new_key()
-    settings = make_settings(db_url, release_keys=ota_support.keys_file(tmp_path, key))
-    w = seed(engine, settings)
-    w.settings, w.engine, w.key = settings, engine, key
+    w = ota_support.world(engine, db_url, tmp_path)
     with session(engine) as db:
-        rel = ota_support.upload(db, settings, key, 3, hw="micropython-esp32")
+        rel = ota_support.upload(db, w.settings, w.key, 3, hw="micropython-esp32")
         c = campaigns.create(db, None, rel.id, hub_ids=["hub-a"], waves=(100,))
         campaigns.start(db, None, c.id)
         w.cid = c.id

@@ -15,7 +15,6 @@ from fleet.db import session
 from fleet.models import Campaign, Deployment, Hub, Release, utcnow
 from fleet.ota import campaigns, deployments
 from tests.fleet import ota_support
-from tests.fleet.api_support import make_settings, seed
 from tests.fleet.test_web import _hub_pk, browser, csrf_of
 
 HW = "micropython-esp32"  # the seeded hubs' class (Hub.hardware "esp32")
@@ -23,11 +22,7 @@ HW = "micropython-esp32"  # the seeded hubs' class (Hub.hardware "esp32")
 
 @pytest.fixture
 def world(engine, db_url, tmp_path):
-    key = ota_support.new_key()
-    settings = make_settings(db_url, release_keys=ota_support.keys_file(tmp_path, key))
-    w = seed(engine, settings)
-    w.settings, w.engine, w.key = settings, engine, key
-    return w
+    return ota_support.world(engine, db_url, tmp_path)
 
 
 def _upload(c, w, seq, key=None, token=None):
