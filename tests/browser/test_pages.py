@@ -107,7 +107,7 @@ def test_caregiver_sees_status_and_acknowledges_a_live_alert(server, chromium, s
     page.screenshot(path=shots / "resident-day-phone.png", full_page=True)
     page.set_viewport_size(DESKTOP)
     page.goto(server.url + "/care")
-    expect(page.locator("#alerts[data-live=open]")).to_have_count(1)  # the stream is open
+    expect(page.locator("body[data-alerts-live=open]")).to_have_count(1)  # the stream is open
     report(server, "panic", "panic", True)  # the press, through telemetry and the rules
     alert = page.locator(".alert")
     expect(alert).to_have_count(1, timeout=5000)  # live: no reload

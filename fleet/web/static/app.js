@@ -13,6 +13,6 @@
   // page was made (or while a reconnection was under way).
   source.onopen = function () {
     refresh();
-    section.dataset.live = "open";
+    document.body.dataset.alertsLive = "open";  // the section itself is swapped by htmx
   };
 })();
