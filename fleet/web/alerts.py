@@ -110,11 +110,6 @@ def rules_snapshot(db, resident_id):
     return state.snapshot if state is not None else None
 
 
-def _names(db, user_ids):
-    users = [db.get(User, i) for i in user_ids]
-    return [u.name for u in users if u is not None]
-
-
 def detail(db, user, alert, lang):
     """What the alert's page (the link in every notification) shows: the resident as the
     user's role may know her, the explanation, the advice, who was told and when, who
